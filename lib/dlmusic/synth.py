@@ -1,0 +1,153 @@
+"""MIDI in, audio out: read MIDI files safely and render them with FluidSynth.
+
+The offline datasets are rendered here, and notebooks use :func:`render_midi`
+to *audiate* a transcription (turn predicted notes back into sound).
+
+Soundfonts, by name (:data:`SOUNDFONTS`):
+
+- ``"FluidR3_GM"``: Debian's ``fluid-soundfont-gm`` (141 MB, good piano);
+- ``"TimGM6mb"``: the 6 MB General MIDI font shipped inside ``pretty_midi``,
+  the fallback where no system font is installed.
+
+``$DLMUSIC_SOUNDFONT`` may name either, or a path to any ``.sf2`` file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from dlmusic.audio import SAMPLE_RATE_HZ
+from dlmusic.errors import MidiError, MissingFileError, SoundfontError
+
+SOUNDFONT_ENV_VAR = "DLMUSIC_SOUNDFONT"
+SOUNDFONTS: dict[str, tuple[Path, ...]] = {
+    "FluidR3_GM": (
+        Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
+        Path("/usr/share/soundfonts/FluidR3_GM.sf2"),
+    ),
+    "TimGM6mb": (Path(pretty_midi.__file__).parent / "TimGM6mb.sf2",),
+}
+PREFERRED_SOUNDFONTS = ("FluidR3_GM", "TimGM6mb")
+RENDER_GAIN = 4.0
+"""Linear gain applied to FluidSynth's output (full scale = 1.0).
+
+FluidSynth's own master gain leaves a piano near -25 dBFS; this lifts it to a
+recording-like level. A fixed gain (rather than peak normalisation) keeps
+loudness comparable across pieces, so a pianissimo piece stays quiet."""
+
+
+def find_soundfont(name: str | None = None) -> Path:
+    """Path of a soundfont, by name or path.
+
+    Parameters
+    ----------
+    name : str or None
+        A key of :data:`SOUNDFONTS`, a path to an ``.sf2`` file, or ``None``
+        for ``$DLMUSIC_SOUNDFONT`` or else the first installed font of
+        :data:`PREFERRED_SOUNDFONTS`.
+
+    Raises
+    ------
+    SoundfontError
+        The named font is not installed, or no font is found at all.
+    """
+    name = name or os.environ.get(SOUNDFONT_ENV_VAR)
+    if name is None:
+        for candidate in PREFERRED_SOUNDFONTS:
+            found = _installed(candidate)
+            if found is not None:
+                return found
+        raise SoundfontError("no soundfont found; install Debian's fluid-soundfont-gm")
+    if name in SOUNDFONTS:
+        found = _installed(name)
+        if found is None:
+            places = ", ".join(str(p) for p in SOUNDFONTS[name])
+            raise SoundfontError(f"soundfont {name!r} is not installed (looked in {places})")
+        return found
+    path = Path(name).expanduser()
+    if path.suffix.lower() != ".sf2" or not path.is_file():
+        raise SoundfontError(
+            f"{name!r} is neither a known soundfont ({', '.join(SOUNDFONTS)}) nor an .sf2 file"
+        )
+    return path
+
+
+def _installed(name: str) -> Path | None:
+    return next((path for path in SOUNDFONTS[name] if path.is_file()), None)
+
+
+def load_midi(path: str | Path) -> pretty_midi.PrettyMIDI:
+    """Read a MIDI file, raising a clear error when it is missing or corrupt.
+
+    Raises
+    ------
+    MissingFileError
+        No file at ``path``.
+    MidiError
+        The file is not a valid Standard MIDI File.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no MIDI file at {path}")
+    try:
+        return pretty_midi.PrettyMIDI(str(path))
+    except Exception as err:  # mido and pretty_midi raise many types for bad bytes
+        raise MidiError(f"cannot parse MIDI file {path}: {type(err).__name__}: {err}") from err
+
+
+def render_midi(
+    midi: pretty_midi.PrettyMIDI | str | Path,
+    sr: int = SAMPLE_RATE_HZ,
+    *,
+    soundfont: str | None = None,
+    duration_s: float | None = None,
+) -> np.ndarray:
+    """Render MIDI to mono audio with FluidSynth.
+
+    Parameters
+    ----------
+    midi : PrettyMIDI or path
+        The notes to play (programs, drums, velocities, pedal and pitch bends
+        are honoured).
+    sr : int
+        Sample rate in Hz.
+    soundfont : str or None
+        Passed to :func:`find_soundfont`.
+    duration_s : float or None
+        Trim or zero-pad the result to exactly this many seconds; ``None``
+        keeps FluidSynth's length (the last note-off plus a 1 s release tail).
+
+    Returns
+    -------
+    np.ndarray, shape (n_samples,), float32
+        Audio scaled by :data:`RENDER_GAIN` and clipped to [-1, 1].
+
+    Raises
+    ------
+    MidiError
+        The MIDI holds no notes.
+    SoundfontError
+        No soundfont, or FluidSynth's library is not installed.
+    """
+    if not isinstance(midi, pretty_midi.PrettyMIDI):
+        midi = load_midi(midi)
+    if not any(inst.notes for inst in midi.instruments):
+        raise MidiError("MIDI holds no notes to render")
+    font = find_soundfont(soundfont)
+    try:
+        raw = midi.fluidsynth(fs=sr, synthesizer=str(font), normalize=False)
+    except ImportError as err:
+        raise SoundfontError(
+            "pyfluidsynth cannot load the FluidSynth library; install Debian's "
+            "libfluidsynth3 (see .ci/install-system-deps.sh)"
+        ) from err
+    # pretty_midi divides by the number of instruments; undo that so the gain is fixed.
+    audio = np.clip(raw * len(midi.instruments) * RENDER_GAIN, -1.0, 1.0).astype(np.float32)
+    if duration_s is not None:
+        n_samples = round(duration_s * sr)
+        audio = np.pad(audio[:n_samples], (0, max(0, n_samples - audio.size)))
+    return audio
