@@ -1,0 +1,241 @@
+"""``synthetic_scores``: engraved pages of sheet music by six composers.
+
+The default corpus of the ``composer`` notebook. Works by Bach, Beethoven,
+Haydn, Monteverdi, Mozart and Palestrina from the music21 corpus are cut to
+their opening measures, engraved with verovio (no title or composer header,
+so the label is not printed on the page), rasterised with cairosvg and saved
+as grayscale PNG pages::
+
+    <root>/<composer>/<piece>/page-01.png
+
+the layout :func:`dlmusic.datasets.sheet_folder.load_score_folder` reads, so a
+folder of real scanned pages can replace it. ``pages.csv`` lists every page
+with its piece and music21 source; splits are made later, by piece.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from dlmusic.datasets.build_cache import build_once
+from dlmusic.datasets.paths import dataset_dir
+from dlmusic.errors import DatasetError
+
+NAME = "synthetic_scores"
+PAGES_CSV = "pages.csv"
+COMPOSERS = ("bach", "beethoven", "haydn", "monteverdi", "mozart", "palestrina")
+SCORE_SUFFIXES = (".mxl", ".xml", ".krn")
+MIN_MEASURE_FRACTION = 0.75
+"""A work is used only if it has at least this fraction of ``max_measures``."""
+PAGE_WIDTH_PX = 1240
+"""Raster width of a page: A4 at 150 dpi."""
+VEROVIO_OPTIONS = {
+    "pageWidth": 2100,
+    "pageHeight": 2970,
+    "pageMarginTop": 100,
+    "pageMarginBottom": 100,
+    "scale": 40,
+    "header": "none",
+    "footer": "none",
+    "breaks": "auto",
+    "adjustPageHeight": False,
+}
+
+
+@dataclass(frozen=True)
+class ScoresSize:
+    """Pieces per composer, measures engraved per piece, pages kept per piece."""
+
+    pieces_per_composer: int
+    max_measures: int
+    max_pages: int
+
+
+SIZES = {
+    "quick": ScoresSize(pieces_per_composer=2, max_measures=12, max_pages=1),
+    "full": ScoresSize(pieces_per_composer=12, max_measures=48, max_pages=3),
+}
+
+
+def synthetic_scores_dir(size: str = "quick") -> Path:
+    """Where the ``size`` build lives: ``data_dir()/synthetic_scores/<size>``."""
+    _check_size(size)
+    return dataset_dir(NAME) / size
+
+
+def composer_works(composer: str) -> list[str]:
+    """music21 corpus paths of ``composer``'s works, one file per work, sorted.
+
+    Where a work exists in several formats (``.krn`` and ``.mxl``) the
+    MusicXML file is kept.
+    """
+    from music21 import corpus
+
+    by_work: dict[str, Path] = {}
+    for path in sorted(corpus.getComposer(composer)):
+        if path.suffix not in SCORE_SUFFIXES:
+            continue
+        work = path.with_suffix("").as_posix()
+        if work not in by_work or path.suffix in (".mxl", ".xml"):
+            by_work[work] = path
+    return [p.as_posix().split("/corpus/", 1)[1] for p in by_work.values()]
+
+
+def shuffled_works(composer: str, seed: int) -> list[str]:
+    """``composer``'s works in a seeded order (the build takes them in this order)."""
+    works = composer_works(composer)
+    order = np.random.default_rng([seed, COMPOSERS.index(composer)]).permutation(len(works))
+    return [works[i] for i in order]
+
+
+def opening_measures(corpus_path: str, max_measures: int):
+    """The first ``max_measures`` measures of a corpus work (a music21 Score)."""
+    from music21 import corpus
+
+    return corpus.parse(corpus_path).measures(1, max_measures)
+
+
+def count_measures(score) -> int:
+    """Measures in the score's first part."""
+    return len(score.parts[0].getElementsByClass("Measure"))
+
+
+def engrave_pages(score, max_pages: int) -> list[np.ndarray]:
+    """Engrave a music21 score as grayscale pages.
+
+    Returns
+    -------
+    list of np.ndarray, each shape (height_px, PAGE_WIDTH_PX), uint8
+        White (255) paper, black (0) ink; at most ``max_pages`` pages.
+    """
+    import cairosvg
+    import verovio
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    musicxml = GeneralObjectExporter(score).parse().decode("utf-8")
+    verovio.enableLog(False)
+    toolkit = verovio.toolkit()
+    toolkit.setOptions(VEROVIO_OPTIONS)
+    if not toolkit.loadData(musicxml):
+        raise DatasetError("verovio could not engrave the score")
+    pages = []
+    for page in range(1, min(toolkit.getPageCount(), max_pages) + 1):
+        svg = toolkit.renderToSVG(page)
+        png = cairosvg.svg2png(
+            bytestring=svg.encode("utf-8"), output_width=PAGE_WIDTH_PX, background_color="white"
+        )
+        pages.append(np.asarray(Image.open(io.BytesIO(png)).convert("L")))
+    return pages
+
+
+def build_synthetic_scores(
+    root: str | Path | None = None,
+    *,
+    size: str = "quick",
+    seed: int = 0,
+    force: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Engrave every page (unless an identical build is already there).
+
+    Returns
+    -------
+    Path
+        The dataset folder, holding one folder per composer and :data:`PAGES_CSV`.
+    """
+    _check_size(size)
+    root = Path(root) if root is not None else synthetic_scores_dir(size)
+    params = {"dataset": NAME, "size": asdict(SIZES[size]), "seed": seed}
+
+    def build(folder: Path) -> None:
+        _engrave_all(folder, SIZES[size], seed, progress)
+
+    return build_once(root, params, build, force=force)
+
+
+def _engrave_all(folder: Path, size: ScoresSize, seed: int, progress: bool) -> None:
+    rows = []
+    bar = tqdm(total=len(COMPOSERS) * size.pieces_per_composer, desc=NAME, disable=not progress)
+    for composer, work, score in _long_enough_works(size, seed):
+        piece = _slug(work.split("/", 1)[1].rsplit(".", 1)[0])
+        bar.update()
+        for number, image in enumerate(engrave_pages(score, size.max_pages), start=1):
+            path = folder / composer / piece / f"page-{number:02d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(path, optimize=False)
+            rows.append(
+                {
+                    "composer": composer,
+                    "piece": piece,
+                    "page": number,
+                    "path": path.relative_to(folder).as_posix(),
+                    "source": work,
+                    "height_px": image.shape[0],
+                    "width_px": image.shape[1],
+                }
+            )
+    with (folder / PAGES_CSV).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _long_enough_works(size: ScoresSize, seed: int) -> Iterator[tuple[str, str, object]]:
+    """``(composer, corpus path, opening measures)`` of each composer's first works
+    (in seeded order) with at least :data:`MIN_MEASURE_FRACTION` of
+    ``max_measures``: fragments of a few measures would make near-empty pages."""
+    needed = math.ceil(MIN_MEASURE_FRACTION * size.max_measures)
+    for composer in COMPOSERS:
+        taken = 0
+        for work in shuffled_works(composer, seed):
+            score = opening_measures(work, size.max_measures)
+            if count_measures(score) < needed:
+                continue
+            yield composer, work, score
+            taken += 1
+            if taken == size.pieces_per_composer:
+                break
+        else:
+            raise DatasetError(
+                f"music21 has {taken} works by {composer} with {needed}+ measures, "
+                f"{size.pieces_per_composer} are needed"
+            )
+
+
+def read_pages_csv(root: str | Path | None = None, *, size: str = "quick") -> list[dict]:
+    """Rows of ``pages.csv`` (composer, piece, page, path, source, height/width).
+
+    Raises
+    ------
+    DatasetError
+        The dataset has not been built (the message says how to build it).
+    """
+    root = Path(root) if root is not None else synthetic_scores_dir(size)
+    csv_path = root / PAGES_CSV
+    if not csv_path.is_file():
+        raise DatasetError(
+            f"no {NAME} dataset at {root}; build it with "
+            f"`python data_scripts/build_synthetic.py scores --size {size}` or "
+            "dlmusic.datasets.synthetic_scores.build_synthetic_scores()"
+        )
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _check_size(size: str) -> None:
+    if size not in SIZES:
+        raise DatasetError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

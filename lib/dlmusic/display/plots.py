@@ -1,0 +1,500 @@
+"""Plots for the notebooks: piano rolls, spectrograms, waveforms, training curves, confusion.
+
+Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` (Jupyter shows it
+when it is the last expression of a cell; save it with ``fig.savefig``). The
+functions that draw a single panel accept ``ax`` to draw into an existing
+figure instead, and then return ``ax.figure``. Nothing here calls pyplot, so
+plotting in a loop leaks no figures.
+
+Units: time in seconds, frequency in Hz, pitch as MIDI note numbers
+(60 = middle C), spectrogram frames of ``hop_samples`` samples.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import librosa
+import librosa.display
+import mir_eval.transcription
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from dlmusic.audio import SAMPLE_RATE_HZ, validate_audio
+from dlmusic.errors import MissingFileError, SampleRateError
+
+Notes = tuple[np.ndarray, np.ndarray]
+"""``(intervals, pitches)``: onset/offset seconds ``(n_notes, 2)``, MIDI pitches ``(n_notes,)``."""
+
+# Okabe-Ito colours, told apart with colour-vision deficiency; false alarms are also hatched.
+HIT_COLOUR = "#0072B2"
+MISS_COLOUR = "#E69F00"
+FALSE_ALARM_COLOUR = "#CC79A7"
+
+SPECTROGRAM_Y_AXES = ("linear", "log", "cqt_note", "cqt_hz")
+
+
+def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+# --- piano roll ----------------------------------------------------------------------------------
+
+
+def plot_piano_roll(
+    reference: Notes,
+    estimate: Notes | None = None,
+    *,
+    onset_tolerance_s: float = 0.05,
+    with_offsets: bool = False,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw notes as a piano roll; with an estimate, colour hits, misses and false alarms.
+
+    Estimated notes are matched to reference notes as in
+    :func:`mir_eval.transcription.match_notes`: onsets within
+    ``onset_tolerance_s``, pitches within 50 cents and, with ``with_offsets``,
+    offsets within 20 % of the reference note's duration (at least 50 ms).
+
+    Parameters
+    ----------
+    reference : (np.ndarray, np.ndarray)
+        ``(intervals, pitches)``: intervals shape ``(n_notes, 2)`` onset and
+        offset in seconds; pitches shape ``(n_notes,)`` MIDI note numbers
+        (floats allowed). ``n_notes`` may be 0.
+    estimate : (np.ndarray, np.ndarray) or None
+        A transcription in the same format. ``None`` draws the reference only.
+    onset_tolerance_s : float
+        Largest onset difference of a hit, in seconds.
+    with_offsets : bool
+        Also require matching offsets (``offset_ratio=0.2``).
+    ax : matplotlib.axes.Axes or None
+        Draw here instead of in a new figure.
+    title : str or None
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The legend gives the counts, e.g. ``"hits (12)"``.
+
+    Raises
+    ------
+    ValueError
+        Notes of the wrong shape, non-finite, or ending before they start.
+    """
+    ref_intervals, ref_pitches = _validate_notes(reference, "reference")
+    fig, ax = _figure_and_axes(ax, figsize=(10, 4))
+    if estimate is None:
+        layers = [("notes", ref_intervals, ref_pitches, HIT_COLOUR, None)]
+        all_pitches = ref_pitches
+        all_intervals = ref_intervals
+    else:
+        est_intervals, est_pitches = _validate_notes(estimate, "estimate")
+        matches = mir_eval.transcription.match_notes(
+            ref_intervals,
+            librosa.midi_to_hz(ref_pitches),
+            est_intervals,
+            librosa.midi_to_hz(est_pitches),
+            onset_tolerance=onset_tolerance_s,
+            pitch_tolerance=50.0,
+            offset_ratio=0.2 if with_offsets else None,
+        )
+        hit = np.zeros(len(est_pitches), dtype=bool)
+        found = np.zeros(len(ref_pitches), dtype=bool)
+        for ref_index, est_index in matches:
+            found[ref_index] = True
+            hit[est_index] = True
+        layers = [
+            ("hits", est_intervals[hit], est_pitches[hit], HIT_COLOUR, None),
+            ("misses", ref_intervals[~found], ref_pitches[~found], MISS_COLOUR, None),
+            ("false alarms", est_intervals[~hit], est_pitches[~hit], FALSE_ALARM_COLOUR, "//"),
+        ]
+        all_pitches = np.concatenate([ref_pitches, est_pitches])
+        all_intervals = np.concatenate([ref_intervals, est_intervals])
+
+    handles = []
+    for name, intervals, pitches, colour, hatch in layers:
+        style = {"facecolor": colour, "edgecolor": "black", "linewidth": 0.5, "hatch": hatch}
+        if len(pitches):
+            ax.barh(
+                pitches,
+                intervals[:, 1] - intervals[:, 0],
+                left=intervals[:, 0],
+                height=0.8,
+                align="center",
+                **style,
+            )
+        handles.append(Patch(label=f"{name} ({len(pitches)})", **style))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+    _set_pitch_axis(ax, all_pitches)
+    end_s = float(all_intervals[:, 1].max()) if len(all_intervals) else 1.0
+    ax.set_xlim(0.0, max(end_s, 1e-3) * 1.02)
+    ax.set_xlabel("time (s)")
+    ax.set_title(title or "Piano roll")
+    return fig
+
+
+def _validate_notes(notes: Notes, name: str) -> Notes:
+    """Check ``(intervals, pitches)`` and return them as float arrays."""
+    if not isinstance(notes, tuple | list) or len(notes) != 2:
+        raise ValueError(f"{name} must be an (intervals, pitches) tuple")
+    intervals = np.asarray(notes[0], dtype=float)
+    pitches = np.asarray(notes[1], dtype=float)
+    if intervals.size == 0 and pitches.size == 0:
+        return np.zeros((0, 2)), np.zeros(0)
+    if intervals.ndim != 2 or intervals.shape[1] != 2:
+        raise ValueError(f"{name} intervals must have shape (n_notes, 2), got {intervals.shape}")
+    if pitches.shape != (len(intervals),):
+        raise ValueError(
+            f"{name} pitches must have shape ({len(intervals)},) to match the intervals, "
+            f"got {pitches.shape}"
+        )
+    if not (np.all(np.isfinite(intervals)) and np.all(np.isfinite(pitches))):
+        raise ValueError(f"{name} notes contain NaN or infinite values")
+    if np.any(intervals[:, 1] < intervals[:, 0]):
+        raise ValueError(f"{name} has notes whose offset comes before their onset")
+    return intervals, pitches
+
+
+def _set_pitch_axis(ax: Axes, pitches: np.ndarray) -> None:
+    """MIDI pitch on y, labelled with note names (every semitone, or every C)."""
+    if len(pitches):
+        low, high = math.floor(pitches.min()) - 1, math.ceil(pitches.max()) + 1
+    else:
+        low, high = 59, 73
+    ticks = [m for m in range(low, high + 1) if high - low <= 13 or m % 12 == 0]
+    ax.set_yticks(ticks, librosa.midi_to_note(ticks, unicode=False))
+    ax.set_yticks(range(low, high + 1), minor=True)
+    ax.set_ylim(low - 0.5, high + 0.5)
+    ax.set_ylabel("pitch (MIDI note)")
+    ax.grid(axis="y", which="both", alpha=0.2)
+
+
+# --- spectrogram and waveform --------------------------------------------------------------------
+
+
+def plot_spectrogram(
+    spec: np.ndarray,
+    *,
+    sr: int = SAMPLE_RATE_HZ,
+    hop_samples: int = 256,
+    y_axis: str = "linear",
+    bins_per_octave: int = 36,
+    fmin_hz: float | None = None,
+    to_db: bool = True,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Show a magnitude spectrogram (STFT or CQT) as an image with a colourbar.
+
+    Parameters
+    ----------
+    spec : np.ndarray, shape (n_bins, n_frames)
+        Magnitudes (complex values are reduced to their magnitude).
+    sr : int
+        Sample rate of the analysed audio, in Hz.
+    hop_samples : int
+        Samples between frames; sets the time axis in seconds.
+    y_axis : {"linear", "log", "cqt_note", "cqt_hz"}
+        Frequency axis: STFT bins in Hz on a linear or log scale, or CQT bins
+        labelled with note names or Hz.
+    bins_per_octave : int
+        CQT bins per octave (CQT axes only).
+    fmin_hz : float or None
+        Frequency of the lowest CQT bin in Hz (CQT axes only); ``None`` means
+        C1, librosa's default.
+    to_db : bool
+        Convert to decibels relative to the loudest bin
+        (``librosa.amplitude_to_db(ref=np.max)``).
+    ax : matplotlib.axes.Axes or None
+        Draw here instead of in a new figure.
+    title : str or None
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        ``spec`` not 2-D, empty or non-finite; unknown ``y_axis``; non-positive hop.
+    SampleRateError
+        Non-positive ``sr``.
+    """
+    spec = np.abs(np.asarray(spec))
+    if spec.ndim != 2 or spec.size == 0:
+        raise ValueError(f"spec must have shape (n_bins, n_frames), got {spec.shape}")
+    if not np.all(np.isfinite(spec)):
+        raise ValueError("spec contains NaN or infinite values")
+    if y_axis not in SPECTROGRAM_Y_AXES:
+        raise ValueError(f"y_axis must be one of {SPECTROGRAM_Y_AXES}, got {y_axis!r}")
+    if sr <= 0:
+        raise SampleRateError(f"sample rate must be positive, got {sr}")
+    if hop_samples <= 0:
+        raise ValueError(f"hop_samples must be positive, got {hop_samples}")
+    fig, ax = _figure_and_axes(ax, figsize=(10, 4))
+    values = librosa.amplitude_to_db(spec, ref=np.max) if to_db else spec
+    cqt_options = {"bins_per_octave": bins_per_octave, "fmin": fmin_hz}
+    image = librosa.display.specshow(
+        values,
+        sr=sr,
+        hop_length=hop_samples,
+        x_axis="time",
+        y_axis=y_axis,
+        ax=ax,
+        **(cqt_options if y_axis.startswith("cqt") else {}),
+    )
+    fig.colorbar(image, ax=ax, format="%+2.0f dB" if to_db else None)
+    ax.set_xlabel("time (s)")
+    ax.set_title(title or "Spectrogram")
+    return fig
+
+
+def plot_waveform(
+    audio: np.ndarray, sr: int, *, ax: Axes | None = None, title: str | None = None
+) -> Figure:
+    """Draw the waveform the model hears: amplitude against time in seconds.
+
+    Parameters
+    ----------
+    audio : np.ndarray, shape (n_samples,) or (n_channels, n_samples)
+        Samples; each channel is drawn in its own colour.
+    sr : int
+        Sample rate in Hz.
+    ax : matplotlib.axes.Axes or None
+        Draw here instead of in a new figure.
+    title : str or None
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ChannelError, EmptyAudioError, NonFiniteAudioError, SampleRateError
+    """
+    validate_audio(audio)
+    if sr <= 0:
+        raise SampleRateError(f"sample rate must be positive, got {sr}")
+    fig, ax = _figure_and_axes(ax, figsize=(10, 3))
+    channels = audio[np.newaxis] if audio.ndim == 1 else audio
+    for index, channel in enumerate(channels):
+        label = f"channel {index}" if len(channels) > 1 else None
+        librosa.display.waveshow(channel, sr=sr, ax=ax, color=f"C{index}", alpha=0.8, label=label)
+    if len(channels) > 1:
+        ax.legend(loc="upper right")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("amplitude")
+    ax.set_title(title or "Waveform")
+    return fig
+
+
+# --- training curves -----------------------------------------------------------------------------
+
+
+def plot_training_curves(csv_path: str | Path, *, title: str | None = None) -> Figure:
+    """One panel per metric of a Keras ``CSVLogger`` file: training and validation lines.
+
+    Parameters
+    ----------
+    csv_path : str or Path
+        A file written by ``keras.callbacks.CSVLogger``: an ``epoch`` column,
+        metrics such as ``loss`` and ``accuracy``, their ``val_`` twins, and
+        possibly ``learning_rate`` (drawn on a log scale). ``NA`` or blank
+        cells are left as gaps.
+    title : str or None
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per metric, epochs on x.
+
+    Raises
+    ------
+    MissingFileError
+        No file at ``csv_path``.
+    ValueError
+        No ``epoch`` column, no metric columns, no rows, or a non-numeric cell.
+    """
+    epochs, columns = _read_training_log(csv_path)
+    metrics = [name for name in columns if not name.startswith("val_")]
+    metrics += [name for name in columns if name.startswith("val_") and name[4:] not in columns]
+    n_cols = min(len(metrics), 3)
+    n_rows = math.ceil(len(metrics) / n_cols)
+    fig = Figure(figsize=(4.5 * n_cols, 3.2 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for ax, metric in zip(axes, metrics, strict=False):
+        split = "validation" if metric.startswith("val_") else "training"
+        ax.plot(epochs, columns[metric], marker=".", label=split)
+        if f"val_{metric}" in columns:
+            ax.plot(epochs, columns[f"val_{metric}"], marker=".", label="validation")
+            ax.legend()
+        logged = columns[metric]
+        if metric in ("learning_rate", "lr") and np.all(logged[np.isfinite(logged)] > 0):
+            ax.set_yscale("log")
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _read_training_log(csv_path: str | Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Epoch numbers, shape (n_epochs,), and each metric column, shape (n_epochs,)."""
+    path = Path(csv_path)
+    if not path.is_file():
+        raise MissingFileError(f"no training log at {path}; pass the CSVLogger's filename")
+    with path.open(newline="") as file:
+        reader = csv.DictReader(file)
+        fieldnames = reader.fieldnames or []
+        rows = list(reader)
+    if "epoch" not in fieldnames:
+        raise ValueError(
+            f"{path} has no 'epoch' column (found {fieldnames}); "
+            "is it a keras.callbacks.CSVLogger file?"
+        )
+    names = [name for name in fieldnames if name != "epoch"]
+    if not names:
+        raise ValueError(f"{path} logs no metrics, only epochs")
+    if not rows:
+        raise ValueError(f"{path} holds no epochs yet; train for at least one epoch")
+    try:
+        epochs = np.array([float(row["epoch"]) for row in rows])
+        columns = {name: np.array([_cell(row[name]) for row in rows]) for name in names}
+    except ValueError as err:
+        raise ValueError(f"{path} has a non-numeric cell: {err}") from err
+    return epochs, columns
+
+
+def _cell(text: str | None) -> float:
+    return math.nan if text in (None, "", "NA") else float(text)
+
+
+# --- confusion matrix ----------------------------------------------------------------------------
+
+
+def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Count (true, predicted) class pairs.
+
+    Parameters
+    ----------
+    y_true, y_pred : np.ndarray, shape (n_examples,)
+        Integer class indices in ``[0, n_classes)``.
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    np.ndarray, shape (n_classes, n_classes), int64
+        ``counts[i, j]`` = examples of true class ``i`` predicted as ``j``.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, indices are not integers or fall outside the classes.
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.ndim != 1 or y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must both have shape (n_examples,), got {y_true.shape} "
+            f"and {y_pred.shape}"
+        )
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if values.size and not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(
+                f"{name} must hold integer class indices, got dtype {values.dtype} "
+                "(take np.argmax of probabilities first)"
+            )
+        if values.size and (values.min() < 0 or values.max() >= n_classes):
+            raise ValueError(
+                f"{name} holds class indices outside [0, {n_classes}): "
+                f"{values.min()}..{values.max()}"
+            )
+    pairs = y_true.astype(np.int64) * n_classes + y_pred.astype(np.int64)
+    return np.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def plot_confusion_matrix(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[str],
+    *,
+    normalize: bool = True,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Annotated confusion matrix: rows are true classes, columns predicted classes.
+
+    Parameters
+    ----------
+    y_true, y_pred : np.ndarray, shape (n_examples,)
+        Integer class indices into ``labels``.
+    labels : Sequence[str]
+        Class names, one per class.
+    normalize : bool
+        Divide each row by its total, so cells are the fraction of each true
+        class (the diagonal is per-class recall); rows with no examples stay 0.
+        ``False`` shows raw counts.
+    ax : matplotlib.axes.Axes or None
+        Draw here instead of in a new figure.
+    title : str or None
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The matrix is ``fig.axes[0].images[0].get_array()``.
+
+    Raises
+    ------
+    ValueError
+        See :func:`confusion_counts`; also no labels.
+    """
+    n_classes = len(labels)
+    if n_classes == 0:
+        raise ValueError("labels must name at least one class")
+    counts = confusion_counts(y_true, y_pred, n_classes)
+    if normalize:
+        totals = counts.sum(axis=1, keepdims=True)
+        values = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    else:
+        values = counts
+    size = 1.5 + 0.6 * n_classes
+    fig, ax = _figure_and_axes(ax, figsize=(size + 1.0, size))
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    fig.colorbar(image, ax=ax, label="fraction of true class" if normalize else "examples")
+    threshold = values.max() / 2 if values.max() > 0 else 1
+    for (row, col), value in np.ndenumerate(values):
+        ax.text(
+            col,
+            row,
+            f"{value:.2f}" if normalize else f"{value:d}",
+            ha="center",
+            va="center",
+            color="white" if value > threshold else "black",
+        )
+    ax.set_xticks(range(n_classes), labels, rotation=45, ha="right")
+    ax.set_yticks(range(n_classes), labels)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or "Confusion matrix")
+    return fig
