@@ -1,0 +1,125 @@
+"""``make demo``: build the offline datasets, summarise them, and plot one example of each.
+
+Run as ``python -m dlmusic.demo --size quick --out build/demo``. Writes
+``synthetic_piano.png`` (CQT over the piano roll of a test piece),
+``synthetic_scores.png`` (an engraved page) and ``synthetic_stems.png``
+(mixture and vocal spectrograms of a test track) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import librosa
+import numpy as np
+from matplotlib.figure import Figure
+
+from dlmusic.audio import SAMPLE_RATE_HZ, load_audio
+from dlmusic.datasets.cli import CORPORA, build, summary
+from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
+from dlmusic.datasets.synthetic_piano import load_synthetic_piano
+from dlmusic.datasets.synthetic_scores import synthetic_scores_dir
+from dlmusic.datasets.synthetic_stems import load_synthetic_stems
+from dlmusic.display import plot_piano_roll, plot_spectrogram
+from dlmusic.synth import load_midi
+
+CQT_HOP_SAMPLES = 256
+CQT_BINS_PER_OCTAVE = 36
+CQT_N_BINS = 264
+CQT_FMIN_HZ = librosa.note_to_hz("A0")
+STFT_WINDOW_SAMPLES = 1024
+STFT_HOP_SAMPLES = 256
+
+
+def plot_piano_example(size: str) -> Figure:
+    """CQT of the first test piece above its MIDI piano roll."""
+    record = load_synthetic_piano(size=size, split="test")[0]
+    audio = load_audio(record.audio_path, SAMPLE_RATE_HZ)
+    cqt = np.abs(
+        librosa.cqt(
+            audio,
+            sr=SAMPLE_RATE_HZ,
+            hop_length=CQT_HOP_SAMPLES,
+            fmin=CQT_FMIN_HZ,
+            n_bins=CQT_N_BINS,
+            bins_per_octave=CQT_BINS_PER_OCTAVE,
+        )
+    )
+    notes = [n for inst in load_midi(record.midi_path).instruments for n in inst.notes]
+    intervals = np.array([[n.start, n.end] for n in notes]).reshape(-1, 2)
+    pitches = np.array([n.pitch for n in notes], dtype=float)
+    figure = Figure(figsize=(10, 7), layout="constrained")
+    top, bottom = figure.subplots(2, 1)
+    plot_spectrogram(
+        cqt,
+        sr=SAMPLE_RATE_HZ,
+        hop_samples=CQT_HOP_SAMPLES,
+        y_axis="cqt_note",
+        bins_per_octave=CQT_BINS_PER_OCTAVE,
+        fmin_hz=CQT_FMIN_HZ,
+        ax=top,
+        title=f"CQT: {record.composer}, {record.title} ({record.split})",
+    )
+    plot_piano_roll((intervals, pitches), ax=bottom, title="MIDI notes (the training targets)")
+    bottom.set_xlim(top.get_xlim())
+    return figure
+
+
+def plot_score_example(size: str) -> Figure:
+    """The first engraved page, read the way a folder of real scans is read."""
+    page = load_score_folder(synthetic_scores_dir(size))[0]
+    figure = Figure(figsize=(6, 8.5), layout="constrained")
+    ax = figure.subplots()
+    ax.imshow(load_page_image(page), cmap="gray", vmin=0, vmax=255)
+    ax.set_title(f"{page.composer}: {page.piece}, page {page.page}")
+    ax.set_axis_off()
+    return figure
+
+
+def plot_stems_example(size: str) -> Figure:
+    """Spectrograms of the mixture and the vocals of the first test track."""
+    track = load_synthetic_stems(size=size, subset="test")[0]
+    figure = Figure(figsize=(10, 7), layout="constrained")
+    axes = figure.subplots(2, 1, sharex=True)
+    for ax, stem in zip(axes, ("mixture", "vocals"), strict=True):
+        audio = track.load(stem, SAMPLE_RATE_HZ)
+        spec = np.abs(librosa.stft(audio, n_fft=STFT_WINDOW_SAMPLES, hop_length=STFT_HOP_SAMPLES))
+        plot_spectrogram(
+            spec,
+            sr=SAMPLE_RATE_HZ,
+            hop_samples=STFT_HOP_SAMPLES,
+            y_axis="log",
+            ax=ax,
+            title=f"{track.name}: {stem}",
+        )
+    return figure
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build, summarise and plot; returns the exit status."""
+    parser = argparse.ArgumentParser(description="Build the offline datasets and show them.")
+    parser.add_argument("--size", choices=("quick", "full"), default="quick")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("build/demo"))
+    args = parser.parse_args(argv)
+    build(CORPORA, size=args.size, seed=args.seed, force=False, progress=True)
+    print()
+    print(summary(args.size))
+    args.out.mkdir(parents=True, exist_ok=True)
+    plots = {
+        "synthetic_piano": plot_piano_example,
+        "synthetic_scores": plot_score_example,
+        "synthetic_stems": plot_stems_example,
+    }
+    print()
+    for name, plot in plots.items():
+        path = args.out / f"{name}.png"
+        plot(args.size).savefig(path, dpi=100)
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
