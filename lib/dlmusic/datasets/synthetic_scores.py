@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -35,8 +34,6 @@ NAME = "synthetic_scores"
 PAGES_CSV = "pages.csv"
 COMPOSERS = ("bach", "beethoven", "haydn", "monteverdi", "mozart", "palestrina")
 SCORE_SUFFIXES = (".mxl", ".xml", ".krn")
-MIN_MEASURE_FRACTION = 0.75
-"""A work is used only if it has at least this fraction of ``max_measures``."""
 PAGE_WIDTH_PX = 1240
 """Raster width of a page: A4 at 150 dpi."""
 VEROVIO_OPTIONS = {
@@ -54,16 +51,21 @@ VEROVIO_OPTIONS = {
 
 @dataclass(frozen=True)
 class ScoresSize:
-    """Pieces per composer, measures engraved per piece, pages kept per piece."""
+    """Pieces per composer; fewest and most measures engraved per piece; pages kept.
+
+    Works shorter than ``min_measures`` (fragments, single mass sections) are
+    skipped: they would make near-empty pages.
+    """
 
     pieces_per_composer: int
+    min_measures: int
     max_measures: int
     max_pages: int
 
 
 SIZES = {
-    "quick": ScoresSize(pieces_per_composer=2, max_measures=12, max_pages=1),
-    "full": ScoresSize(pieces_per_composer=12, max_measures=48, max_pages=3),
+    "quick": ScoresSize(pieces_per_composer=2, min_measures=8, max_measures=12, max_pages=1),
+    "full": ScoresSize(pieces_per_composer=12, min_measures=12, max_measures=48, max_pages=3),
 }
 
 
@@ -166,10 +168,10 @@ def build_synthetic_scores(
 def _engrave_all(folder: Path, size: ScoresSize, seed: int, progress: bool) -> None:
     rows = []
     bar = tqdm(total=len(COMPOSERS) * size.pieces_per_composer, desc=NAME, disable=not progress)
-    for composer, work, score in _long_enough_works(size, seed):
+    for composer, work, pages in _engraved_works(size, seed):
         piece = _slug(work.split("/", 1)[1].rsplit(".", 1)[0])
         bar.update()
-        for number, image in enumerate(engrave_pages(score, size.max_pages), start=1):
+        for number, image in enumerate(pages, start=1):
             path = folder / composer / piece / f"page-{number:02d}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image).save(path, optimize=False)
@@ -190,24 +192,30 @@ def _engrave_all(folder: Path, size: ScoresSize, seed: int, progress: bool) -> N
         writer.writerows(rows)
 
 
-def _long_enough_works(size: ScoresSize, seed: int) -> Iterator[tuple[str, str, object]]:
-    """``(composer, corpus path, opening measures)`` of each composer's first works
-    (in seeded order) with at least :data:`MIN_MEASURE_FRACTION` of
-    ``max_measures``: fragments of a few measures would make near-empty pages."""
-    needed = math.ceil(MIN_MEASURE_FRACTION * size.max_measures)
+def _engraved_works(size: ScoresSize, seed: int) -> Iterator[tuple[str, str, list[np.ndarray]]]:
+    """``(composer, corpus path, pages)`` of each composer's first works, in seeded
+    order, that have at least ``size.min_measures`` measures and that music21 can
+    export (a few corpus files hold durations MusicXML cannot express)."""
+    from music21.exceptions21 import Music21Exception
+
+    needed = size.min_measures
     for composer in COMPOSERS:
         taken = 0
         for work in shuffled_works(composer, seed):
             score = opening_measures(work, size.max_measures)
             if count_measures(score) < needed:
                 continue
-            yield composer, work, score
+            try:
+                pages = engrave_pages(score, size.max_pages)
+            except Music21Exception:
+                continue
+            yield composer, work, pages
             taken += 1
             if taken == size.pieces_per_composer:
                 break
         else:
             raise DatasetError(
-                f"music21 has {taken} works by {composer} with {needed}+ measures, "
+                f"music21 has {taken} usable works by {composer} with {needed}+ measures, "
                 f"{size.pieces_per_composer} are needed"
             )
 

@@ -1,0 +1,42 @@
+# dlmusic: thin wrappers over the package's command-line tools.
+#   make demo   set up, build the offline datasets, summarise and plot them
+#   make test   set up, lint, and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SIZE ?= quick
+# The CPU build of PyTorch (nnAudio needs torch); installed first so pip does
+# not pull the CUDA build. On Colab the preinstalled torch is used instead.
+TORCH ?= torch==2.13.0
+STAMP := $(VENV)/.dlmusic-installed
+
+.PHONY: setup system-deps demo test lint data clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml .ci/install-system-deps.sh
+	bash .ci/install-system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev,musdb]"
+	touch $@
+
+system-deps:
+	bash .ci/install-system-deps.sh
+
+demo: setup
+	$(BIN)/python -m dlmusic.demo --size $(SIZE) --out build/demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+data: setup
+	$(BIN)/dlmusic-data build all --size $(SIZE)
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
