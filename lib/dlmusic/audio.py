@@ -153,6 +153,11 @@ def load_audio(
     ------
     MissingFileError, CorruptAudioError, EmptyAudioError, NonFiniteAudioError
     """
+    if offset_s < 0 or (duration_s is not None and duration_s <= 0):
+        raise ValueError(
+            f"offset_s must be >= 0 and duration_s > 0 (seconds from the start of the file), "
+            f"got offset_s={offset_s}, duration_s={duration_s}"
+        )
     path = Path(path)
     info = audio_info(path)
     start = round(offset_s * info.samplerate)
@@ -217,6 +222,6 @@ def write_audio(
         raise SampleRateError(f"sample rate must be positive, got {sr}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = audio.T if audio.ndim == 2 else audio
+    frames = (audio.T if audio.ndim == 2 else audio).astype(np.float32, copy=False)
     sf.write(path, frames, int(sr), subtype=subtype)
     return path

@@ -55,7 +55,7 @@ def mode() -> str:
     """
     if os.environ.get(NBGRADER_ENV_VAR):
         return "grading"
-    value = os.environ.get(MODE_ENV_VAR, "full").strip().lower()
+    value = (os.environ.get(MODE_ENV_VAR) or "full").strip().lower()
     if value not in MODES:
         raise DlmusicError(f"${MODE_ENV_VAR}={value!r} is not one of {', '.join(MODES)}")
     return value

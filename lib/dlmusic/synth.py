@@ -55,7 +55,7 @@ def find_soundfont(name: str | None = None) -> Path:
     SoundfontError
         The named font is not installed, or no font is found at all.
     """
-    name = name or os.environ.get(SOUNDFONT_ENV_VAR)
+    name = name or os.environ.get(SOUNDFONT_ENV_VAR) or None
     if name is None:
         for candidate in PREFERRED_SOUNDFONTS:
             found = _installed(candidate)
@@ -133,6 +133,8 @@ def render_midi(
     SoundfontError
         No soundfont, or FluidSynth's library is not installed.
     """
+    if duration_s is not None and duration_s <= 0:
+        raise ValueError(f"duration_s must be positive (seconds), got {duration_s}")
     if not isinstance(midi, pretty_midi.PrettyMIDI):
         midi = load_midi(midi)
     if not any(inst.notes for inst in midi.instruments):
