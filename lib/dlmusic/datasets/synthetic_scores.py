@@ -65,7 +65,7 @@ class ScoresSize:
 
 SIZES = {
     "quick": ScoresSize(pieces_per_composer=2, min_measures=8, max_measures=12, max_pages=1),
-    "full": ScoresSize(pieces_per_composer=12, min_measures=12, max_measures=48, max_pages=3),
+    "full": ScoresSize(pieces_per_composer=8, min_measures=12, max_measures=64, max_pages=4),
 }
 
 
