@@ -1,0 +1,99 @@
+"""Losses, optimiser and callbacks for training the NMP network.
+
+Notebook: ``solutions/transcription``, part 5 ("Loss and training"); the
+weighting is derived in the ``problem_set`` notebook.
+
+Every head is trained with binary cross-entropy. Onsets are rare (well under
+1 % of the onset targets are 1), so an unweighted loss is minimised by
+predicting "no onset" everywhere; :func:`weighted_binary_crossentropy` gives
+positives a larger weight. With positive rate ``p``, the weight that gives
+positives and negatives an equal total vote is ``w = 1 - p``
+(:func:`balanced_positive_weight`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+from keras import ops
+
+ONSET_POSITIVE_WEIGHT = 0.95
+"""Basic Pitch's weight for positive onset targets (negatives get 1 - 0.95)."""
+LABEL_SMOOTHING = 0.2
+"""Basic Pitch's label smoothing: targets 0/1 become 0.1/0.9."""
+
+
+def balanced_positive_weight(positive_rate: float) -> float:
+    """The positive-class weight ``w`` (negatives get ``1 - w``) giving both classes an equal vote.
+
+    Solves ``w * p = (1 - w) * (1 - p)`` for ``w``: ``w = 1 - p``.
+    """
+    if not 0.0 < positive_rate < 1.0:
+        raise ValueError(f"positive_rate must be in (0, 1), got {positive_rate}")
+    return 1.0 - positive_rate
+
+
+def weighted_binary_crossentropy(positive_weight: float = 0.5, label_smoothing: float = 0.0):
+    """A Keras loss: ``-mean(w * y * log(p) + (1 - w) * (1 - y) * log(1 - p))``, times 2.
+
+    ``positive_weight=0.5`` is ordinary binary cross-entropy (the factor 2
+    keeps the scale equal to it). Targets are smoothed towards 0.5 by
+    ``label_smoothing`` first.
+    """
+    if not 0.0 < positive_weight < 1.0:
+        raise ValueError(f"positive_weight must be in (0, 1), got {positive_weight}")
+
+    def loss(y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype) * (1.0 - label_smoothing) + 0.5 * label_smoothing
+        y_pred = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
+        positive = positive_weight * y_true * ops.log(y_pred)
+        negative = (1.0 - positive_weight) * (1.0 - y_true) * ops.log(1.0 - y_pred)
+        return -2.0 * ops.mean(positive + negative, axis=-1)
+
+    loss.__name__ = f"weighted_bce_{positive_weight:g}"
+    return loss
+
+
+def compile_nmp(
+    model: keras.Model,
+    *,
+    learning_rate: float = 1e-3,
+    onset_positive_weight: float = ONSET_POSITIVE_WEIGHT,
+    supervised_contour: bool = True,
+    label_smoothing: float = LABEL_SMOOTHING,
+) -> keras.Model:
+    """Compile with Adam and Basic Pitch's losses (contour and note plain, onset weighted).
+
+    ``supervised_contour=False`` sets the contour loss weight to 0 (the
+    no-bottleneck ablation).
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss={
+            "contour": weighted_binary_crossentropy(0.5, label_smoothing),
+            "note": weighted_binary_crossentropy(0.5, label_smoothing),
+            "onset": weighted_binary_crossentropy(onset_positive_weight, label_smoothing),
+        },
+        loss_weights={"contour": 1.0 if supervised_contour else 0.0, "note": 1.0, "onset": 1.0},
+    )
+    return model
+
+
+def training_callbacks(out_dir: str | Path, name: str) -> list[keras.callbacks.Callback]:
+    """TerminateOnNaN, ModelCheckpoint (best weights by validation loss) and CSVLogger.
+
+    Writes ``<out_dir>/<name>.weights.h5`` and ``<out_dir>/<name>.log.csv``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.ModelCheckpoint(
+            out_dir / f"{name}.weights.h5",
+            monitor="val_loss",
+            save_best_only=True,
+            save_weights_only=True,
+        ),
+        keras.callbacks.CSVLogger(out_dir / f"{name}.log.csv"),
+    ]
