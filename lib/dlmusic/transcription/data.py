@@ -1,0 +1,198 @@
+"""Training examples: two-second windows of piano audio with their targets.
+
+Notebook: ``solutions/transcription``, part 5 ("Loss and training").
+
+A :class:`PianoClip` is a whole recording with its notes. Training reads
+windows of :data:`~dlmusic.transcription.constants.WINDOW_SAMPLES` samples
+from clips, either at random offsets, new ones every epoch
+(:class:`WindowSequence`, "sliding windows"), or at fixed, non-overlapping
+offsets (:func:`fixed_windows`, "fixed excerpts"); the notebook compares the
+two. :func:`predict_posteriorgrams` runs a trained model over a whole
+recording window by window and stitches the outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from dlmusic.audio import SAMPLE_RATE_HZ, load_audio, validate_audio
+from dlmusic.datasets.records import PianoRecording
+from dlmusic.transcription.constants import HOP_SAMPLES, WINDOW_FRAMES, WINDOW_SAMPLES
+from dlmusic.transcription.targets import NoteList, note_targets, notes_from_midi
+
+INFERENCE_OVERLAP_FRAMES = 30
+"""Frames dropped at each inner window edge when stitching (edge frames see zero padding)."""
+
+Augmentation = Callable[[np.ndarray, NoteList, np.random.Generator], tuple[np.ndarray, NoteList]]
+"""``(audio, notes, rng) -> (audio, notes)``, applied to a window before its targets are made."""
+
+
+@dataclass(frozen=True)
+class PianoClip:
+    """A recording and its notes.
+
+    Attributes
+    ----------
+    name : str
+        For messages and plots.
+    audio : np.ndarray, shape (n_samples,), float32
+        Mono audio at 22050 Hz.
+    notes : NoteList
+        The notes, times in seconds from the start of ``audio``.
+    """
+
+    name: str
+    audio: np.ndarray
+    notes: NoteList
+
+    @property
+    def duration_s(self) -> float:
+        return self.audio.size / SAMPLE_RATE_HZ
+
+    def window(self, start_sample: int) -> tuple[np.ndarray, NoteList]:
+        """``WINDOW_SAMPLES`` samples from ``start_sample`` (zero-padded) and their notes."""
+        audio = self.audio[start_sample : start_sample + WINDOW_SAMPLES]
+        audio = np.pad(audio, (0, WINDOW_SAMPLES - audio.size))
+        # Unclipped: a note already sounding at the window's start keeps its
+        # (negative) onset, so its targets get frames but no false onset.
+        notes = self.notes.window(
+            start_sample / SAMPLE_RATE_HZ, WINDOW_SAMPLES / SAMPLE_RATE_HZ, clip=False
+        )
+        return audio, notes
+
+
+def load_clips(
+    records: Sequence[PianoRecording], *, max_duration_s: float | None = None
+) -> list[PianoClip]:
+    """Read recordings (MAESTRO-style records) into clips, optionally cut short."""
+    clips = []
+    for record in records:
+        audio = load_audio(record.audio_path, SAMPLE_RATE_HZ, duration_s=max_duration_s)
+        notes = notes_from_midi(record.midi_path)
+        if max_duration_s is not None:
+            notes = notes.window(0.0, max_duration_s)
+        clips.append(PianoClip(name=record.title, audio=audio, notes=notes))
+    return clips
+
+
+def window_example(audio: np.ndarray, notes: NoteList) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One training example: the window's audio and its contour/note/onset targets."""
+    return audio.astype(np.float32), note_targets(notes, WINDOW_FRAMES)
+
+
+def stack_examples(
+    examples: Sequence[tuple[np.ndarray, dict[str, np.ndarray]]],
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Batch examples: audio ``(batch, samples)``, each target ``(batch, frames, bins)``."""
+    audio = np.stack([example[0] for example in examples])
+    targets = {key: np.stack([example[1][key] for example in examples]) for key in examples[0][1]}
+    return audio, targets
+
+
+def fixed_windows(clips: Sequence[PianoClip]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every clip cut into consecutive, non-overlapping windows ("fixed excerpts")."""
+    examples = [
+        window_example(*clip.window(start))
+        for clip in clips
+        for start in range(0, max(1, clip.audio.size - WINDOW_SAMPLES // 2), WINDOW_SAMPLES)
+    ]
+    return stack_examples(examples)
+
+
+class WindowSequence(keras.utils.PyDataset):
+    """Batches of windows at random offsets, drawn afresh every epoch ("sliding windows").
+
+    Parameters
+    ----------
+    clips : sequence of PianoClip
+        Where windows come from; a clip is chosen with probability
+        proportional to its length.
+    batch_size : int
+        Windows per batch.
+    batches_per_epoch : int
+        Length of an epoch.
+    seed : int
+        Seeds the offsets (and augmentation) so that runs repeat.
+    augment : callable or None
+        Applied to each window's audio and notes before targets are made.
+    """
+
+    def __init__(
+        self,
+        clips: Sequence[PianoClip],
+        *,
+        batch_size: int = 16,
+        batches_per_epoch: int = 100,
+        seed: int = 0,
+        augment: Augmentation | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not clips:
+            raise ValueError("WindowSequence needs at least one clip")
+        self.clips = list(clips)
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.seed = seed
+        self.augment = augment
+        self.epoch = 0
+        lengths = np.array([clip.audio.size for clip in self.clips], dtype=float)
+        self.clip_probabilities = lengths / lengths.sum()
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        examples = []
+        for _ in range(self.batch_size):
+            clip = self.clips[rng.choice(len(self.clips), p=self.clip_probabilities)]
+            start = int(rng.integers(0, max(1, clip.audio.size - WINDOW_SAMPLES)))
+            audio, notes = clip.window(start)
+            if self.augment is not None:
+                audio, notes = self.augment(audio, notes, rng)
+            examples.append(window_example(audio, notes))
+        return stack_examples(examples)
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+
+def predict_posteriorgrams(
+    model: keras.Model, audio: np.ndarray, *, batch_size: int = 8
+) -> dict[str, np.ndarray]:
+    """Run ``model`` over a whole recording and stitch the windows.
+
+    Windows overlap by ``2 * INFERENCE_OVERLAP_FRAMES`` frames; each keeps
+    only its middle, where the CQT saw real audio on both sides.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network from :func:`dlmusic.transcription.model.build_nmp`.
+    audio : np.ndarray, shape (n_samples,)
+        Mono audio at 22050 Hz.
+
+    Returns
+    -------
+    dict
+        ``contour`` ``(n_frames, 264)``, ``note`` and ``onset`` ``(n_frames, 88)``,
+        with ``n_frames = 1 + n_samples // HOP_SAMPLES``.
+    """
+    validate_audio(audio, mono=True)
+    n_frames = 1 + audio.size // HOP_SAMPLES
+    kept = WINDOW_FRAMES - 2 * INFERENCE_OVERLAP_FRAMES
+    pad = INFERENCE_OVERLAP_FRAMES * HOP_SAMPLES
+    padded = np.pad(audio.astype(np.float32), (pad, pad + WINDOW_SAMPLES))
+    starts = range(0, n_frames * HOP_SAMPLES, kept * HOP_SAMPLES)
+    windows = np.stack([padded[start : start + WINDOW_SAMPLES] for start in starts])
+    outputs = model.predict(windows, batch_size=batch_size, verbose=0)
+    middle = slice(INFERENCE_OVERLAP_FRAMES, INFERENCE_OVERLAP_FRAMES + kept)
+    return {
+        key: np.concatenate(list(np.asarray(value)[:, middle]))[:n_frames]
+        for key, value in outputs.items()
+    }
