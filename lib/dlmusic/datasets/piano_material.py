@@ -268,21 +268,27 @@ DRILLS = (
 )
 
 
-def bach_chorale_paths(n_chorales: int) -> list[str]:
-    """The first ``n_chorales`` four-part Bach chorales of the music21 corpus, sorted."""
+def bach_chorale_paths(n_chorales: int, first: int = 0) -> list[str]:
+    """``n_chorales`` four-part Bach chorales of the music21 corpus, from the ``first``-th
+    in sorted order."""
     from music21 import corpus
 
     paths = sorted(p.as_posix() for p in corpus.getComposer("bach") if p.suffix in (".mxl", ".xml"))
-    return [p.split("/corpus/", 1)[1].rsplit(".", 1)[0] for p in paths[:n_chorales]]
+    return [p.split("/corpus/", 1)[1].rsplit(".", 1)[0] for p in paths[first : first + n_chorales]]
 
 
-def piece_specs(n_chorales: int, n_corpus: int, n_drill_rounds: int) -> list[PieceSpec]:
+def piece_specs(
+    n_chorales: int, n_corpus: int, n_drill_rounds: int, first_chorale: int = 0
+) -> list[PieceSpec]:
     """Every piece of the dataset, in a fixed order.
 
     Parameters
     ----------
     n_chorales : int
         How many Bach chorales.
+    first_chorale : int
+        Index of the first chorale (in sorted order): a held-out set starts
+        past the chorales the other sizes use.
     n_corpus : int
         How many of :data:`CORPUS_PIECES`.
     n_drill_rounds : int
@@ -290,7 +296,7 @@ def piece_specs(n_chorales: int, n_corpus: int, n_drill_rounds: int) -> list[Pie
     """
     specs = [
         PieceSpec("Bach", f"Chorale {path.rsplit('/', 1)[-1]}", _corpus_maker(path))
-        for path in bach_chorale_paths(n_chorales)
+        for path in bach_chorale_paths(n_chorales, first_chorale)
     ]
     specs += [
         PieceSpec(composer, title, _corpus_maker(path))

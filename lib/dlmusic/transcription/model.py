@@ -61,7 +61,7 @@ def build_nmp(
     harmonic_stacking: bool = True,
     supervised_contour: bool = True,
     post_stack_conv: bool = True,
-    n_filters_post_stack: int = 16,
+    n_filters_post_stack: int = 8,
     n_filters_note: int = 32,
     n_filters_onset: int = 32,
     window_samples: int = WINDOW_SAMPLES,

@@ -1,0 +1,84 @@
+"""How the autograder measures the models a student saved.
+
+Notebook: ``solutions/transcription``, the hidden tests of parts 4, 8 and the
+saved models. Each model configuration has a fixed weights file next to the
+notebook; the grader rebuilds the network, loads the weights, transcribes the
+``heldout`` pieces of ``synthetic_piano`` (pieces the notebook never loads,
+drilled with the grader's seed ``$DLMUSIC_HELDOUT_SEED``) and reports the
+mean note F-measure without offsets (Fno).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
+from dlmusic.errors import DlmusicError
+from dlmusic.transcription.data import PianoClip, load_clips, predict_posteriorgrams
+from dlmusic.transcription.metrics import mean_scores
+from dlmusic.transcription.model import build_nmp
+from dlmusic.transcription.notes import posteriorgram_to_notes
+
+HELDOUT_SEED_ENV_VAR = "DLMUSIC_HELDOUT_SEED"
+DEFAULT_HELDOUT_SEED = 20261123
+MODEL_CONFIGS: dict[str, dict[str, bool]] = {
+    "full": {},
+    "no_harmonic_stacking": {"harmonic_stacking": False},
+    "no_contour_supervision": {"supervised_contour": False},
+}
+"""The three networks the notebook trains: the full model and the two ablations."""
+
+
+def weights_file(name: str, folder: str | Path = ".") -> Path:
+    """Where the notebook saves model ``name``: ``<folder>/nmp_<name>.weights.h5``."""
+    if name not in MODEL_CONFIGS:
+        raise DlmusicError(f"unknown model {name!r}; expected one of {', '.join(MODEL_CONFIGS)}")
+    return Path(folder) / f"nmp_{name}.weights.h5"
+
+
+def load_saved_model(name: str, folder: str | Path = ".") -> keras.Model:
+    """Rebuild network ``name`` and load its saved weights.
+
+    Raises
+    ------
+    DlmusicError
+        The weights file is missing, or does not fit the network (wrong
+        architecture or a corrupt file).
+    """
+    path = weights_file(name, folder)
+    if not path.is_file():
+        raise DlmusicError(f"no saved weights for the {name} model at {path}; run the notebook")
+    model = build_nmp(**MODEL_CONFIGS[name], name=f"nmp_{name}")
+    try:
+        model.load_weights(path)
+    except (ValueError, OSError, KeyError) as err:
+        raise DlmusicError(f"weights at {path} do not fit the {name} model: {err}") from err
+    return model
+
+
+def heldout_clips(seed: int | None = None) -> list[PianoClip]:
+    """The grading pieces (built on first use into the dataset cache)."""
+    if seed is None:
+        seed = int(os.environ.get(HELDOUT_SEED_ENV_VAR, DEFAULT_HELDOUT_SEED))
+    root = build_synthetic_piano(size="heldout", seed=seed, progress=False)
+    return load_clips(load_synthetic_piano(root))
+
+
+def transcription_scores(model: keras.Model, clips: list[PianoClip]) -> dict[str, float]:
+    """Mean note scores (``f``, ``fno``, precision, recall) of ``model`` over ``clips``."""
+    pairs = []
+    for clip in clips:
+        posteriors = predict_posteriorgrams(model, clip.audio)
+        estimate = posteriorgram_to_notes(posteriors["note"], posteriors["onset"])
+        pairs.append((clip.notes, estimate))
+    return mean_scores(pairs)
+
+
+def heldout_fno(model: keras.Model, clips: list[PianoClip] | None = None) -> float:
+    """Mean Fno of ``model`` on the held-out pieces; NaN-free, in [0, 1]."""
+    scores = transcription_scores(model, heldout_clips() if clips is None else clips)
+    return float(np.clip(scores["fno"], 0.0, 1.0))
