@@ -11,6 +11,7 @@ mean note F-measure without offsets (Fno).
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import keras
@@ -54,7 +55,10 @@ def load_saved_model(name: str, folder: str | Path = ".") -> keras.Model:
         raise DlmusicError(f"no saved weights for the {name} model at {path}; run the notebook")
     model = build_nmp(**MODEL_CONFIGS[name], name=f"nmp_{name}")
     try:
-        model.load_weights(path)
+        with warnings.catch_warnings():
+            # Keras warns about each mismatched layer before raising; the error says it all.
+            warnings.simplefilter("ignore")
+            model.load_weights(path)
     except (ValueError, OSError, KeyError) as err:
         raise DlmusicError(f"weights at {path} do not fit the {name} model: {err}") from err
     return model
