@@ -1,9 +1,10 @@
-"""Fixtures shared by the test modules: synthetic tones and their spectral peak."""
+"""Fixtures shared by the test modules: synthetic tones, their spectral peak, a data cache."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,3 +37,9 @@ def peak_hz() -> Callable[[np.ndarray, int], float]:
         return float(np.fft.rfftfreq(audio.size, d=1 / sr)[np.argmax(spectrum)])
 
     return find
+
+
+@pytest.fixture(scope="session")
+def quick_data_dir(tmp_path_factory) -> Path:
+    """One dataset cache for the tests that execute notebooks (built on first use)."""
+    return tmp_path_factory.mktemp("dlmusic-data")

@@ -1,0 +1,151 @@
+"""Transcription quality: the NMP model and its ablations next to pretrained Basic Pitch.
+
+Usage::
+
+    python benchmarks/transcription.py --size full --epochs 40 --batches-per-epoch 100
+
+Trains the full model and both ablations (no harmonic stacking; no Yp
+bottleneck) with the same budget on the ``train`` split of
+``synthetic_piano`` (random 2-second windows, batch 16, Adam), then
+transcribes every ``test`` piece whole and scores the notes with mir_eval
+(onset tolerance 50 ms): ``f`` with offsets, ``fno`` without. Pretrained
+Basic Pitch (its ONNX model, run with onnxruntime) transcribes the same
+pieces. Reports training wall time and steps per second, and writes
+``benchmarks/results/transcription.json``. Weights go to ``build/bench/``.
+
+Basic Pitch is optional; install it beside the course's packages with
+``pip install --no-deps basic-pitch==0.4.0 resampy onnxruntime`` (its own
+dependency pins predate TensorFlow 2.21).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import platform
+import time
+from datetime import date
+from pathlib import Path
+
+import keras
+
+from dlmusic.datasets.summary import format_table
+from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
+from dlmusic.transcription.data import PianoClip, WindowSequence, fixed_windows, load_clips
+from dlmusic.transcription.grading import MODEL_CONFIGS, transcription_scores, weights_file
+from dlmusic.transcription.metrics import mean_scores
+from dlmusic.transcription.model import build_nmp
+from dlmusic.transcription.targets import notes_from_midi
+from dlmusic.transcription.training import compile_nmp, training_callbacks
+
+RESULTS = Path(__file__).parent / "results" / "transcription.json"
+WEIGHTS_DIR = Path("build/bench")
+
+
+def train(
+    name: str,
+    train_clips: list[PianoClip],
+    validation: tuple,
+    *,
+    epochs: int,
+    batches_per_epoch: int,
+    batch_size: int,
+) -> tuple[keras.Model, float]:
+    """Train one configuration; returns the best-validation model and wall seconds."""
+    keras.utils.set_random_seed(0)
+    config = MODEL_CONFIGS[name]
+    model = compile_nmp(
+        build_nmp(**config, name=f"nmp_{name}"),
+        supervised_contour=config.get("supervised_contour", True),
+    )
+    windows = WindowSequence(
+        train_clips, batch_size=batch_size, batches_per_epoch=batches_per_epoch, seed=0
+    )
+    start = time.perf_counter()
+    model.fit(
+        windows,
+        validation_data=validation,
+        epochs=epochs,
+        verbose=2,
+        callbacks=training_callbacks(WEIGHTS_DIR, f"nmp_{name}"),
+    )
+    seconds = time.perf_counter() - start
+    model.load_weights(weights_file(name, WEIGHTS_DIR))
+    return model, seconds
+
+
+def basic_pitch_scores(clips: list[PianoClip], audio_paths: list[Path]) -> dict[str, float] | None:
+    """Mean scores of pretrained Basic Pitch (ONNX) on the same pieces, or None if absent."""
+    try:
+        from basic_pitch import FilenameSuffix, build_icassp_2022_model_path
+        from basic_pitch.inference import Model, predict
+    except ImportError:
+        print("basic-pitch is not installed: skipping it (see this script's docstring)")
+        return None
+    model = Model(build_icassp_2022_model_path(FilenameSuffix.onnx))
+    pairs = []
+    for clip, path in zip(clips, audio_paths, strict=True):
+        with contextlib.redirect_stdout(io.StringIO()):
+            _, midi, _ = predict(str(path), model)
+        pairs.append((clip.notes, notes_from_midi(midi)))
+    return mean_scores(pairs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=("quick", "full"), default="full")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--batches-per-epoch", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--models", nargs="*", default=list(MODEL_CONFIGS))
+    args = parser.parse_args()
+
+    root = build_synthetic_piano(size=args.size, progress=False)
+    train_clips = load_clips(load_synthetic_piano(root, split="train"))
+    validation = fixed_windows(load_clips(load_synthetic_piano(root, split="validation")))
+    test_records = load_synthetic_piano(root, split="test")
+    test_clips = load_clips(test_records)
+
+    results = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, CPU only",
+        "dataset": f"synthetic_piano ({args.size}): {len(test_clips)} whole test pieces",
+        "budget": f"{args.epochs} epochs x {args.batches_per_epoch} batches of {args.batch_size}",
+    }
+    rows = []
+    steps = args.epochs * args.batches_per_epoch
+    for name in args.models:
+        model, seconds = train(
+            name,
+            train_clips,
+            validation,
+            epochs=args.epochs,
+            batches_per_epoch=args.batches_per_epoch,
+            batch_size=args.batch_size,
+        )
+        scores = transcription_scores(model, test_clips)
+        results[name] = {**scores, "seconds": seconds, "steps_per_second": steps / seconds}
+        rows.append({"system": name, **_formatted(scores), "train_seconds": f"{seconds:.0f}"})
+    reference = basic_pitch_scores(test_clips, [r.audio_path for r in test_records])
+    if reference is not None:
+        results["basic_pitch"] = reference
+        rows.append(
+            {"system": "basic_pitch (pretrained)", **_formatted(reference), "train_seconds": "-"}
+        )
+
+    print(format_table(rows, f"Note F-measures on {results['dataset']} ({results['date']})"))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+def _formatted(scores: dict[str, float]) -> dict[str, str]:
+    keys = ("fno", "f", "precision_no_offset", "recall_no_offset")
+    return {key: f"{scores[key]:.3f}" for key in keys}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
