@@ -10,7 +10,7 @@ SIZE ?= quick
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.dlmusic-installed
 
-.PHONY: setup system-deps demo test lint data clean
+.PHONY: setup system-deps demo test lint data release bench bench-deps clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,19 @@ test: lint
 
 data: setup
 	$(BIN)/dlmusic-data build all --size $(SIZE)
+
+# Regenerate the student notebooks (assignments/) from solutions/ with nbgrader.
+release: setup
+	$(BIN)/python autograder/release.py
+
+# Pretrained Basic Pitch (ONNX) for the comparison; its own pins predate TF 2.21.
+bench-deps: setup
+	$(BIN)/python -m pip install --quiet --no-deps basic-pitch==0.4.0 resampy onnxruntime
+	$(BIN)/python -m pip install --quiet coloredlogs flatbuffers sympy
+
+bench: bench-deps
+	$(BIN)/python benchmarks/cqt.py --size $(SIZE)
+	$(BIN)/python benchmarks/transcription.py --size $(SIZE)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
