@@ -24,4 +24,3 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ClearOutput.enabled = True
 c.Execute.timeout = 600
-c.Execute.allow_errors = True

@@ -32,7 +32,11 @@ def assignment_ids(root: Path = COURSE_ROOT) -> list[str]:
 
 
 def generate(assignment: str, *, release_directory: str = "assignments") -> None:
-    """Run nbgrader's generate_assignment for one assignment (no database)."""
+    """Run nbgrader's generate_assignment for one assignment (no gradebook touched).
+
+    ``release_directory`` is a folder name under the course root, or an
+    absolute path (tests generate into a temporary folder).
+    """
     subprocess.run(
         [
             sys.executable,
@@ -41,8 +45,8 @@ def generate(assignment: str, *, release_directory: str = "assignments") -> None
             "generate_assignment",
             assignment,
             "--force",
-            f"--config={CONFIG}",
-            "--GenerateAssignment.no_database=True",
+            "--no-db",
+            f"--NbGrader.config_file={CONFIG.with_suffix('')}",
             f"--CourseDirectory.release_directory={release_directory}",
             "--log-level=WARN",
         ],

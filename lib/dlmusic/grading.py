@@ -1,9 +1,10 @@
 """Scores for autograded cells that measure a student's model.
 
-nbgrader gives partial credit when a test cell's last value is a number:
-the fraction of the cell's points earned. :func:`partial_credit` maps a
-measured quality (F-measure, accuracy, SDR) to that fraction, linearly
-between a floor (no credit) and a target (full credit).
+nbgrader (0.9) gives partial credit when a test cell's last value is a
+number: that number is the points earned (capped at the cell's points).
+:func:`partial_credit` maps a measured quality (F-measure, accuracy, SDR) to
+a fraction, linearly between a floor (no credit) and a target (full credit);
+a scoring cell ends with ``points * partial_credit(...)``.
 """
 
 from __future__ import annotations
