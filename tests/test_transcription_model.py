@@ -232,3 +232,24 @@ def test_partial_credit_is_linear_between_floor_and_target():
     assert partial_credit(float("nan"), floor=0.2, target=0.8) == 0.0
     with pytest.raises(ValueError, match="below target"):
         partial_credit(0.5, floor=0.8, target=0.2)
+
+
+def test_smoothed_weighted_bce_lets_negatives_settle_at_their_smoothed_target():
+    """Weights go by class: a heavy positive weight must not drag negative cells upwards."""
+    loss = weighted_binary_crossentropy(0.95, 0.2)
+    negatives = np.zeros((1, 1, 88), dtype=np.float32)
+    losses = {
+        p: float(np.asarray(loss(negatives, np.full_like(negatives, p)))[0, 0])
+        for p in (0.05, 0.1, 0.2, 0.5)
+    }
+    assert min(losses, key=losses.get) == 0.1
+
+
+def test_weighted_bce_with_smoothing_matches_a_hand_computation():
+    y_true = np.array([[[1.0, 0.0]]], dtype=np.float32)
+    y_pred = np.array([[[0.9, 0.2]]], dtype=np.float32)
+    positive = -(0.9 * np.log(0.9) + 0.1 * np.log(0.1))
+    negative = -(0.1 * np.log(0.2) + 0.9 * np.log(0.8))
+    expected = 2 * (0.9 * positive + 0.1 * negative) / 2
+    value = float(np.asarray(weighted_binary_crossentropy(0.9, 0.2)(y_true, y_pred))[0, 0])
+    assert value == pytest.approx(expected, rel=1e-5)

@@ -35,21 +35,31 @@ def balanced_positive_weight(positive_rate: float) -> float:
 
 
 def weighted_binary_crossentropy(positive_weight: float = 0.5, label_smoothing: float = 0.0):
-    """A Keras loss: ``-mean(w * y * log(p) + (1 - w) * (1 - y) * log(1 - p))``, times 2.
+    """A Keras loss: class-weighted binary cross-entropy with label smoothing.
 
-    ``positive_weight=0.5`` is ordinary binary cross-entropy (the factor 2
-    keeps the scale equal to it). Targets are smoothed towards 0.5 by
-    ``label_smoothing`` first.
+    Each cell is weighted by its *class*, decided by the original target:
+    ``w`` for positive cells (``y > 0``) and ``1 - w`` for negative ones
+    (``y == 0``). The cross-entropy itself uses the smoothed target
+    ``y_s = y * (1 - s) + s / 2``::
+
+        loss = -2 * mean(c * (y_s * log(p) + (1 - y_s) * log(1 - p)), axis=-1)
+
+    with ``c = w`` or ``1 - w``. ``positive_weight=0.5`` is ordinary binary
+    cross-entropy (the factor 2 keeps the scale equal to it). Weighting by
+    class rather than by the smoothed target's two terms matters: otherwise
+    the ``s / 2`` of every negative cell would be weighted by ``w`` and, with
+    rare positives and ``w`` near 1, pull every prediction up.
     """
     if not 0.0 < positive_weight < 1.0:
         raise ValueError(f"positive_weight must be in (0, 1), got {positive_weight}")
 
     def loss(y_true, y_pred):
-        y_true = ops.cast(y_true, y_pred.dtype) * (1.0 - label_smoothing) + 0.5 * label_smoothing
+        y_true = ops.cast(y_true, y_pred.dtype)
+        class_weight = ops.where(y_true > 0, positive_weight, 1.0 - positive_weight)
+        smoothed = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
         y_pred = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
-        positive = positive_weight * y_true * ops.log(y_pred)
-        negative = (1.0 - positive_weight) * (1.0 - y_true) * ops.log(1.0 - y_pred)
-        return -2.0 * ops.mean(positive + negative, axis=-1)
+        cross_entropy = smoothed * ops.log(y_pred) + (1.0 - smoothed) * ops.log(1.0 - y_pred)
+        return -2.0 * ops.mean(class_weight * cross_entropy, axis=-1)
 
     loss.__name__ = f"weighted_bce_{positive_weight:g}"
     return loss
