@@ -10,6 +10,7 @@ mean note F-measure without offsets (Fno).
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -65,11 +66,16 @@ def load_saved_model(name: str, folder: str | Path = ".") -> keras.Model:
 
 
 def heldout_clips(seed: int | None = None) -> list[PianoClip]:
-    """The grading pieces (built on first use into the dataset cache)."""
+    """The grading pieces (built on first use into the dataset cache, read once per seed)."""
     if seed is None:
         seed = int(os.environ.get(HELDOUT_SEED_ENV_VAR, DEFAULT_HELDOUT_SEED))
+    return list(_read_heldout_clips(seed))
+
+
+@functools.cache
+def _read_heldout_clips(seed: int) -> tuple[PianoClip, ...]:
     root = build_synthetic_piano(size="heldout", seed=seed, progress=False)
-    return load_clips(load_synthetic_piano(root))
+    return tuple(load_clips(load_synthetic_piano(root)))
 
 
 def transcription_scores(model: keras.Model, clips: list[PianoClip]) -> dict[str, float]:
