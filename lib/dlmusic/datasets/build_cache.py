@@ -9,11 +9,13 @@ soundfont, package version); a folder whose manifest matches is reused.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from dlmusic import __version__
+from dlmusic.errors import DatasetError
 
 MANIFEST_NAME = "build.json"
 
@@ -62,3 +64,14 @@ def build_once(
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
     return folder
+
+
+def require_size(size: str, sizes: Mapping[str, object]) -> None:
+    """Raise :class:`DatasetError` unless ``size`` names one of a dataset's ``sizes``."""
+    if size not in sizes:
+        raise DatasetError(f"unknown size {size!r}; expected one of {', '.join(sizes)}")
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe form of a title: lower case, runs of other characters as ``_``."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

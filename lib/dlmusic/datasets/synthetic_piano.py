@@ -13,7 +13,6 @@ pieces for grading.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
-from dlmusic.datasets.build_cache import build_once
+from dlmusic.datasets.build_cache import build_once, require_size, slugify
 from dlmusic.datasets.paths import dataset_dir
 from dlmusic.datasets.piano_material import piece_specs
 from dlmusic.datasets.records import (
@@ -75,7 +74,7 @@ drawn from the grader's seed; notebooks never load it."""
 
 def synthetic_piano_dir(size: str = "quick") -> Path:
     """Where the ``size`` build lives: ``data_dir()/synthetic_piano/<size>``."""
-    _check_size(size)
+    require_size(size, SIZES)
     return dataset_dir(NAME) / size
 
 
@@ -110,7 +109,7 @@ def build_synthetic_piano(
     Path
         The dataset folder, holding :data:`METADATA_CSV`.
     """
-    _check_size(size)
+    require_size(size, SIZES)
     root = Path(root) if root is not None else synthetic_piano_dir(size)
     font = find_soundfont(soundfont)
     params = {"dataset": NAME, "size": asdict(SIZES[size]), "seed": seed, "soundfont": font.name}
@@ -128,7 +127,7 @@ def _render_all(folder: Path, size: PianoSize, seed: int, font: str, progress: b
     for index, spec in enumerate(tqdm(specs, desc=NAME, disable=not progress)):
         rng = np.random.default_rng([seed, index])
         midi = spec.make_midi(rng, size.max_piece_s)
-        stem = f"{index:03d}_{_slug(spec.title)}"
+        stem = f"{index:03d}_{slugify(spec.title)}"
         midi_path = folder / "pieces" / f"{stem}.mid"
         midi_path.parent.mkdir(parents=True, exist_ok=True)
         midi.write(str(midi_path))
@@ -188,12 +187,3 @@ def load_synthetic_piano(
         )
     records = read_piano_metadata(csv_path)
     return [r for r in records if split is None or r.split == split]
-
-
-def _check_size(size: str) -> None:
-    if size not in SIZES:
-        raise DatasetError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
-
-
-def _slug(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")

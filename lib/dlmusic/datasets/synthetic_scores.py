@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from dlmusic.datasets.build_cache import build_once
+from dlmusic.datasets.build_cache import build_once, require_size, slugify
 from dlmusic.datasets.paths import dataset_dir
 from dlmusic.errors import DatasetError
 
@@ -71,7 +70,7 @@ SIZES = {
 
 def synthetic_scores_dir(size: str = "quick") -> Path:
     """Where the ``size`` build lives: ``data_dir()/synthetic_scores/<size>``."""
-    _check_size(size)
+    require_size(size, SIZES)
     return dataset_dir(NAME) / size
 
 
@@ -155,7 +154,7 @@ def build_synthetic_scores(
     Path
         The dataset folder, holding one folder per composer and :data:`PAGES_CSV`.
     """
-    _check_size(size)
+    require_size(size, SIZES)
     root = Path(root) if root is not None else synthetic_scores_dir(size)
     params = {"dataset": NAME, "size": asdict(SIZES[size]), "seed": seed}
 
@@ -169,7 +168,7 @@ def _engrave_all(folder: Path, size: ScoresSize, seed: int, progress: bool) -> N
     rows = []
     bar = tqdm(total=len(COMPOSERS) * size.pieces_per_composer, desc=NAME, disable=not progress)
     for composer, work, pages in _engraved_works(size, seed):
-        piece = _slug(work.split("/", 1)[1].rsplit(".", 1)[0])
+        piece = slugify(work.split("/", 1)[1].rsplit(".", 1)[0])
         bar.update()
         for number, image in enumerate(pages, start=1):
             path = folder / composer / piece / f"page-{number:02d}.png"
@@ -238,12 +237,3 @@ def read_pages_csv(root: str | Path | None = None, *, size: str = "quick") -> li
         )
     with csv_path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def _check_size(size: str) -> None:
-    if size not in SIZES:
-        raise DatasetError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

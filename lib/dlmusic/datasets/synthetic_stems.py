@@ -24,7 +24,7 @@ import pretty_midi
 from tqdm.auto import tqdm
 
 from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
-from dlmusic.datasets.build_cache import build_once
+from dlmusic.datasets.build_cache import build_once, require_size
 from dlmusic.datasets.paths import dataset_dir
 from dlmusic.datasets.records import STEM_SUBSETS, StemTrack, list_stem_tracks
 from dlmusic.errors import DatasetError
@@ -78,7 +78,7 @@ class SongPlan:
 
 def synthetic_stems_dir(size: str = "quick") -> Path:
     """Where the ``size`` build lives: ``data_dir()/synthetic_stems/<size>``."""
-    _check_size(size)
+    require_size(size, SIZES)
     return dataset_dir(NAME) / size
 
 
@@ -100,7 +100,7 @@ def build_synthetic_stems(
     Path
         The dataset folder, holding ``train/``, ``test/`` and :data:`TRACKS_CSV`.
     """
-    _check_size(size)
+    require_size(size, SIZES)
     root = Path(root) if root is not None else synthetic_stems_dir(size)
     font = find_soundfont(soundfont)
     params = {"dataset": NAME, "size": asdict(SIZES[size]), "seed": seed, "soundfont": font.name}
@@ -323,8 +323,3 @@ def load_synthetic_stems(
     if subset is not None and subset not in STEM_SUBSETS:
         raise DatasetError(f"unknown subset {subset!r}; expected one of {STEM_SUBSETS}")
     return list_stem_tracks(root, subset)
-
-
-def _check_size(size: str) -> None:
-    if size not in SIZES:
-        raise DatasetError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
