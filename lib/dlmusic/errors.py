@@ -58,3 +58,7 @@ class DownloadError(DatasetError):
 
 class ChecksumError(DownloadError):
     """A downloaded file whose checksum differs from the published one."""
+
+
+class SubmissionError(DlmusicError, ValueError):
+    """A submitted notebook that cannot be graded (empty, not JSON, not a notebook)."""

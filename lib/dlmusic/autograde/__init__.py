@@ -1,0 +1,1 @@
+"""The instructor pipeline: collect, repair, autograde in a sandbox, export and feedback."""

@@ -1,0 +1,163 @@
+"""The instructor's grading folder and the nbgrader commands run in it.
+
+Grading state never lives in the repository. A :class:`Workspace` is a folder
+the instructor chooses; it is nbgrader's course root while grading::
+
+    <workspace>/
+        gradebook.db            nbgrader's gradebook (backed up before each run)
+        source -> <repo>/solutions
+        release/<assignment>/   the student version, generated again to register it
+        submitted/<student>/<assignment>/   collected submissions (never modified
+                                            after collection, except by the logged repairs)
+        autograded/...  feedback/...        nbgrader's outputs
+        backups/                gradebook copies, one per grading run
+        reports/                grades.csv, outcomes.json, the summary table
+
+Every nbgrader step runs as its own process with the course's
+``autograder/nbgrader_config.py`` plus overrides that point it here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from dlmusic.errors import DlmusicError
+
+COURSE_ROOT = Path(__file__).resolve().parents[3]
+"""The repository: ``solutions/``, ``assignments/`` and ``autograder/``."""
+NBGRADER_CONFIG = COURSE_ROOT / "autograder" / "nbgrader_config.py"
+
+
+class GradingError(DlmusicError):
+    """An instructor-side step of the grading pipeline failed (not a student's fault)."""
+
+
+def nbgrader_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with its Python's ``bin`` first on ``PATH``.
+
+    nbgrader calls helper programs (``alembic`` to create the gradebook) by
+    name; they live next to the interpreter, which may not be on ``PATH``
+    when the pipeline runs as ``.venv/bin/python``.
+    """
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(extra or {})
+    return env
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A grading folder (nbgrader course root) for the course at ``course_root``."""
+
+    root: Path
+    course_root: Path = COURSE_ROOT
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root).resolve())
+        object.__setattr__(self, "course_root", Path(self.course_root).resolve())
+
+    @property
+    def gradebook_path(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.gradebook_path}"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def submission_dir(self, student: str, assignment: str, step: str = "submitted") -> Path:
+        """``<root>/<step>/<student>/<assignment>`` (step: submitted, autograded, feedback)."""
+        return self.root / step / student / assignment
+
+    def release_notebooks(self, assignment: str) -> list[Path]:
+        """The student notebooks of ``assignment`` as released into this workspace."""
+        return sorted((self.root / "release" / assignment).glob("*.ipynb"))
+
+    def nbgrader_command(self, *args: str) -> list[str]:
+        """``python -m nbgrader <args>`` with the course config, pointed at this workspace."""
+        return [
+            sys.executable,
+            "-m",
+            "nbgrader",
+            *args,
+            f"--NbGrader.config_file={self.course_root / 'autograder' / 'nbgrader_config'}",
+            f"--CourseDirectory.root={self.root}",
+            "--CourseDirectory.source_directory=source",
+            "--CourseDirectory.release_directory=release",
+            f"--CourseDirectory.db_url={self.db_url}",
+        ]
+
+    def nbgrader(self, *args: str) -> str:
+        """Run an nbgrader step here; return its output or raise :class:`GradingError`."""
+        result = subprocess.run(
+            self.nbgrader_command(*args),
+            cwd=self.root,
+            env=nbgrader_environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise GradingError(
+                f"nbgrader {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-4000:]}"
+            )
+        return result.stdout + result.stderr
+
+    def prepare(self, assignment: str, *, duedate: str | None = None) -> None:
+        """Create the folder, link the course's solutions, and register ``assignment``.
+
+        Runs ``nbgrader generate_assignment`` (into ``release/`` here, never into
+        the repository) so the gradebook holds the assignment's cells, points
+        and checksums; ``duedate`` (ISO 8601, e.g. ``2026-12-01 17:00:00 UTC``)
+        is stored for lateness.
+        """
+        source = self.course_root / "solutions"
+        if not (source / assignment).is_dir():
+            raise GradingError(f"no assignment {assignment!r} in {source}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        link = self.root / "source"
+        if link.is_symlink() and link.resolve() != source:
+            link.unlink()
+        if not link.exists():
+            link.symlink_to(source, target_is_directory=True)
+        if duedate is not None:
+            self.nbgrader("db", "assignment", "add", assignment, f"--duedate={duedate}")
+        self.nbgrader("generate_assignment", assignment, "--force", "--log-level=WARN")
+
+    def backup_gradebook(self) -> Path | None:
+        """Copy the gradebook to ``backups/gradebook-<UTC time>.db``; None if there is none yet."""
+        if not self.gradebook_path.is_file():
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        backup = self.root / "backups" / f"gradebook-{stamp}.db"
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(self.gradebook_path, backup)
+        return backup
+
+    @contextlib.contextmanager
+    def gradebook(self) -> Iterator[Gradebook]:
+        """nbgrader's gradebook API on this workspace's database."""
+        with Gradebook(self.db_url) as gradebook:
+            yield gradebook
+
+    def students_with_submissions(self, assignment: str) -> list[str]:
+        """Student ids with a collected submission of ``assignment``."""
+        submitted = self.root / "submitted"
+        if not submitted.is_dir():
+            return []
+        return sorted(
+            folder.name for folder in submitted.iterdir() if (folder / assignment).is_dir()
+        )
