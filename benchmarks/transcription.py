@@ -14,7 +14,9 @@ scored twice: with the default note-extraction thresholds (onset 0.5, frame
 validation clips (a grid; the test pieces never choose). Pretrained
 Basic Pitch (its ONNX model, run with onnxruntime) transcribes the same
 pieces. Reports training wall time and steps per second, and writes
-``benchmarks/results/transcription.json``. Weights go to ``build/bench/``.
+``benchmarks/results/transcription.json`` after each system, merging with the
+systems an earlier run measured (``--models`` picks which to run now), so a
+long run that is cut off keeps what it finished. Weights go to ``build/bench/``.
 
 Basic Pitch is optional; install it beside the course's packages with
 ``pip install --no-deps basic-pitch==0.4.0 resampy onnxruntime`` (its own
@@ -146,13 +148,13 @@ def main() -> int:
     test_records = load_synthetic_piano(root, split="test")
     test_clips = load_clips(test_records)
 
-    results = {
-        "date": date.today().isoformat(),
+    setup = {
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, CPU only",
         "dataset": f"synthetic_piano ({args.size}): {len(test_clips)} whole test pieces",
         "budget": f"{args.epochs} epochs x {args.batches_per_epoch} batches of {args.batch_size}",
     }
-    rows = []
+    results = _earlier_results(setup)
+    results["date"] = date.today().isoformat()
     steps = args.epochs * args.batches_per_epoch
     for name in args.models:
         model, seconds = train(
@@ -173,26 +175,63 @@ def main() -> int:
             "seconds": seconds,
             "steps_per_second": steps / seconds,
         }
-        for label, pair in (("", DEFAULT_THRESHOLDS), (" tuned", tuned)):
-            rows.append(
-                {
-                    "system": f"{name}{label} {pair[0]:g}/{pair[1]:g}",
-                    **_formatted(on_test[pair]),
-                    "train_seconds": f"{seconds:.0f}",
-                }
-            )
+        _write(results)
     reference = basic_pitch_scores(test_clips, [r.audio_path for r in test_records])
     if reference is not None:
         results["basic_pitch"] = reference
-        rows.append(
-            {"system": "basic_pitch (pretrained)", **_formatted(reference), "train_seconds": "-"}
-        )
+        _write(results)
 
-    print(format_table(rows, f"Note F-measures on {results['dataset']} ({results['date']})"))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    title = f"Note F-measures on {setup['dataset']} ({results['date']})"
+    print(format_table(_rows(results), title))
     print(f"wrote {RESULTS}")
     return 0
+
+
+def _earlier_results(setup: dict[str, str]) -> dict:
+    """Systems measured by an earlier run with the same data and budget, plus ``setup``."""
+    if RESULTS.is_file():
+        earlier = json.loads(RESULTS.read_text())
+        if all(earlier.get(key) == value for key, value in setup.items()):
+            return earlier
+    return dict(setup)
+
+
+def _write(results: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def _rows(results: dict) -> list[dict[str, str]]:
+    rows = []
+    for name in MODEL_CONFIGS:
+        if name not in results:
+            continue
+        scores, tuned = results[name], results[name]["tuned_thresholds"]
+        seconds = f"{scores['seconds']:.0f}"
+        onset, frame = DEFAULT_THRESHOLDS
+        rows.append(
+            {
+                "system": f"{name} {onset:g}/{frame:g}",
+                **_formatted(scores),
+                "train_seconds": seconds,
+            }
+        )
+        rows.append(
+            {
+                "system": f"{name} tuned {tuned['onset']:g}/{tuned['frame']:g}",
+                **_formatted(scores["tuned"]),
+                "train_seconds": seconds,
+            }
+        )
+    if "basic_pitch" in results:
+        rows.append(
+            {
+                "system": "basic_pitch (pretrained)",
+                **_formatted(results["basic_pitch"]),
+                "train_seconds": "-",
+            }
+        )
+    return rows
 
 
 def _formatted(scores: dict[str, float]) -> dict[str, str]:
