@@ -1,0 +1,172 @@
+"""Salt-and-pepper noise and side-by-side pictures of images and small matrices.
+
+Notebook: ``solutions/problem_set/problem_set.ipynb``, part 1 (median filtering).
+
+Images are 2-D arrays indexed ``[row, column]``; for a spectrogram or a piano
+roll a row is a frequency bin or a key and a column is a frame, and row 0 is
+drawn at the bottom (``origin="lower"``), as in every spectrogram plot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def add_salt_and_pepper(
+    image: np.ndarray,
+    fraction: float,
+    rng: np.random.Generator,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+) -> np.ndarray:
+    """A copy of ``image`` in which a random ``fraction`` of pixels is set to ``low`` or ``high``.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (n_rows, n_columns)
+        Finite values.
+    fraction : float
+        Share of pixels corrupted, in [0, 1]; each corrupted pixel becomes
+        ``low`` ("pepper") or ``high`` ("salt") with equal probability.
+    rng : np.random.Generator
+        The only source of randomness.
+    low, high : float or None
+        Pepper and salt values; ``None`` means the image's minimum and maximum.
+
+    Returns
+    -------
+    np.ndarray, shape (n_rows, n_columns), float64
+        The noisy copy; exactly ``round(fraction * image.size)`` pixels were replaced.
+
+    Raises
+    ------
+    ValueError
+        ``image`` is not a finite 2-D array, or ``fraction`` is outside [0, 1].
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2 or image.size == 0 or not np.all(np.isfinite(image)):
+        raise ValueError(f"image must be a finite, non-empty 2-D array, got shape {image.shape}")
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+    low = float(image.min()) if low is None else low
+    high = float(image.max()) if high is None else high
+    noisy = image.copy()
+    corrupted = rng.choice(image.size, size=round(fraction * image.size), replace=False)
+    noisy.flat[corrupted] = np.where(rng.random(corrupted.size) < 0.5, low, high)
+    return noisy
+
+
+def plot_images(
+    images: Mapping[str, np.ndarray],
+    *,
+    columns: int | None = None,
+    cmap: str = "magma",
+    panel_size: tuple[float, float] = (4.0, 2.6),
+    suptitle: str | None = None,
+) -> Figure:
+    """Images side by side on one colour scale, so that their values can be compared.
+
+    Parameters
+    ----------
+    images : mapping of str to np.ndarray, each shape (n_rows, n_columns)
+        Panel title to image; drawn in order, row 0 at the bottom.
+    columns : int or None
+        Panels per row of the figure; ``None`` puts every panel in one row.
+    cmap : str
+        Matplotlib colour map.
+    panel_size : (float, float)
+        Width and height of one panel in inches.
+    suptitle : str or None
+        Title over the whole figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No images, or an image that is not 2-D.
+    """
+    if not images:
+        raise ValueError("give at least one image")
+    arrays = {title: np.asarray(image, dtype=np.float64) for title, image in images.items()}
+    for title, image in arrays.items():
+        if image.ndim != 2:
+            raise ValueError(f"image {title!r} must be 2-D, got shape {image.shape}")
+    columns = columns or len(arrays)
+    rows = -(-len(arrays) // columns)
+    fig = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    low = min(float(image.min()) for image in arrays.values())
+    high = max(float(image.max()) for image in arrays.values())
+    for ax, (title, image) in zip(axes, arrays.items(), strict=False):
+        shown = ax.imshow(
+            image,
+            origin="lower",
+            aspect="auto",
+            cmap=cmap,
+            vmin=low,
+            vmax=high,
+            interpolation="nearest",
+        )
+        ax.set_title(title)
+    for ax in axes[len(arrays) :]:
+        ax.set_visible(False)
+    fig.colorbar(shown, ax=axes[: len(arrays)].tolist(), shrink=0.9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_matrices(matrices: Mapping[str, np.ndarray], *, decimals: int = 0) -> Figure:
+    """Small matrices as grey grids with every entry written in its cell.
+
+    Parameters
+    ----------
+    matrices : mapping of str to np.ndarray, each shape (n_rows, n_columns)
+        Panel title to matrix (a few rows and columns: every value is printed).
+        Drawn with row 0 at the top, as the matrix is written.
+    decimals : int
+        Decimals of the printed values.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No matrices, or a matrix that is not 2-D.
+    """
+    if not matrices:
+        raise ValueError("give at least one matrix")
+    arrays = {title: np.asarray(matrix, dtype=np.float64) for title, matrix in matrices.items()}
+    for title, matrix in arrays.items():
+        if matrix.ndim != 2:
+            raise ValueError(f"matrix {title!r} must be 2-D, got shape {matrix.shape}")
+    low = min(float(matrix.min()) for matrix in arrays.values())
+    high = max(float(matrix.max()) for matrix in arrays.values())
+    fig = Figure(figsize=(3.2 * len(arrays), 3.2), layout="constrained")
+    for ax, (title, matrix) in zip(
+        fig.subplots(1, len(arrays), squeeze=False)[0], arrays.items(), strict=True
+    ):
+        ax.imshow(matrix, cmap="Greys", vmin=low - 0.3 * (high - low), vmax=high)
+        middle = (low + high) / 2
+        for (row, column), value in np.ndenumerate(matrix):
+            ax.text(
+                column,
+                row,
+                f"{value:.{decimals}f}",
+                ha="center",
+                va="center",
+                color="white" if value > middle else "black",
+            )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title)
+    return fig
