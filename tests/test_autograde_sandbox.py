@@ -1,0 +1,93 @@
+"""The grading sandbox stops runaway jobs and keeps student code off the network."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from dlmusic.autograde.sandbox import network_guard_dir, run_limited
+
+GIB = 2**30
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+def test_a_job_within_its_limits_runs_to_the_end(tmp_path):
+    result = run_limited(
+        python("print('hello')"), cwd=tmp_path, wall_limit_s=60, memory_limit_bytes=2 * GIB
+    )
+    assert result.ok
+    assert result.killed_reason is None
+    assert "hello" in result.output_tail
+
+
+def test_an_endless_job_is_killed_at_the_wall_clock_limit(tmp_path):
+    result = run_limited(
+        python("while True: pass"), cwd=tmp_path, wall_limit_s=2, memory_limit_bytes=2 * GIB
+    )
+    assert not result.ok
+    assert "longer than the limit of 2 s" in result.killed_reason
+    assert result.seconds < 30
+
+
+def test_a_memory_hog_is_killed_with_its_children(tmp_path):
+    hog = """
+        import subprocess, sys
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        print(child.pid, flush=True)
+        hoard = []
+        while True:
+            hoard.append(bytearray(b"x" * 2**26))
+    """
+    result = run_limited(python(hog), cwd=tmp_path, wall_limit_s=120, memory_limit_bytes=GIB // 2)
+    assert "memory" in result.killed_reason
+    assert result.peak_memory_bytes > GIB // 2
+    child_pid = int(result.output_tail.split()[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(child_pid, 0)  # signal 0 only asks whether the process exists
+
+
+def test_output_is_kept_to_its_tail(tmp_path):
+    result = run_limited(
+        python("for i in range(200_000): print(i)"),
+        cwd=tmp_path,
+        wall_limit_s=60,
+        memory_limit_bytes=2 * GIB,
+        output_limit_bytes=1000,
+    )
+    assert len(result.output_tail) <= 1000
+    assert result.output_tail.rstrip().endswith("199999")
+
+
+def test_the_network_guard_refuses_other_hosts_and_allows_loopback(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepting = threading.Thread(target=server.accept, daemon=True)
+    accepting.start()
+    guard = network_guard_dir(tmp_path / "guard")
+    code = f"""
+        import socket
+        socket.create_connection(("127.0.0.1", {port}), timeout=5).close()
+        print("loopback ok")
+        try:
+            socket.create_connection(("192.0.2.1", 80), timeout=5)
+        except PermissionError as err:
+            print("refused:", err)
+    """
+    result = run_limited(
+        python(code),
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(guard), "PATH": "/usr/bin:/bin"},
+        wall_limit_s=60,
+        memory_limit_bytes=2 * GIB,
+    )
+    server.close()
+    assert "loopback ok" in result.output_tail
+    assert "refused: network access is disabled while grading" in result.output_tail
