@@ -1,6 +1,7 @@
 # dlmusic: thin wrappers over the package's command-line tools.
 #   make demo   set up, build the offline datasets, summarise and plot them
 #   make test   set up, lint, and run the test suite
+#   make grade SUBMISSIONS=<folder or zip>   autograde a class (see autograder/README.md)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,10 @@ SIZE ?= quick
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.dlmusic-installed
 
-.PHONY: setup system-deps demo test lint data release bench bench-deps clean
+GRADING_DIR ?= grading
+WORKERS ?= 2
+
+.PHONY: setup system-deps demo test lint data release grade bench bench-deps clean
 
 setup: $(STAMP)
 
@@ -41,6 +45,13 @@ data: setup
 # Regenerate the student notebooks (assignments/) from solutions/ with nbgrader.
 release: setup
 	$(BIN)/python autograder/release.py
+
+# Grade a class: SUBMISSIONS is a folder of per-student folders or an LMS zip export.
+# Optional: ASSIGNMENT=<id> (found from the notebook names otherwise), GRADING_DIR, WORKERS.
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder or zip>"; exit 2; }
+	$(BIN)/dlmusic-grade --workdir $(GRADING_DIR) all "$(SUBMISSIONS)" --workers $(WORKERS) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 # Pretrained Basic Pitch (ONNX) for the comparison; its own pins predate TF 2.21.
 bench-deps: setup

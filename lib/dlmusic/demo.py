@@ -4,6 +4,13 @@ Run as ``python -m dlmusic.demo --size quick --out build/demo``. Writes
 ``synthetic_piano.png`` (CQT over the piano roll of a test piece),
 ``synthetic_scores.png`` (an engraved page) and ``synthetic_stems.png``
 (mixture and vocal spectrograms of a test track) to ``--out``.
+
+Then it runs the instructor pipeline on an example class of
+``problem_set`` submissions (:mod:`dlmusic.autograde.example_class`: a
+perfect one, an empty one, a half-done one, one mangled by Colab and a few
+that break things on purpose): the assignment is generated again with
+nbgrader into ``--out/grading/release``, the class is collected, repaired,
+graded in parallel, exported and given feedback, and the grade table printed.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlmusic.audio import SAMPLE_RATE_HZ, load_audio
+from dlmusic.autograde import cli as grading_cli
+from dlmusic.autograde.example_class import write_example_class
+from dlmusic.autograde.workspace import COURSE_ROOT
 from dlmusic.datasets.cli import CORPORA, build, summary
 from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
 from dlmusic.datasets.synthetic_piano import load_synthetic_piano
@@ -31,6 +41,17 @@ CQT_N_BINS = 264
 CQT_FMIN_HZ = librosa.note_to_hz("A0")
 STFT_WINDOW_SAMPLES = 1024
 STFT_HOP_SAMPLES = 256
+EXAMPLE_ASSIGNMENT = "problem_set"
+EXAMPLE_STUDENTS = (
+    "perfect",
+    "empty",
+    "partial",
+    "colab_mangled",
+    "invalid_json",
+    "kernel_killed",
+    "stderr_noise",
+    "tampered_test",
+)
 
 
 def plot_piano_example(size: str) -> Figure:
@@ -103,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", choices=("quick", "full"), default="quick")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("build/demo"))
+    parser.add_argument(
+        "--skip-grading", action="store_true", help="datasets only, no example class graded"
+    )
     args = parser.parse_args(argv)
     build(CORPORA, size=args.size, seed=args.seed, force=False, progress=True)
     print()
@@ -118,7 +142,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = args.out / f"{name}.png"
         plot(args.size).savefig(path, dpi=100)
         print(f"wrote {path}")
-    return 0
+    if args.skip_grading:
+        return 0
+    print()
+    return grade_example_class(args.out)
+
+
+def grade_example_class(out: Path) -> int:
+    """Write an example class of ``problem_set`` and run ``dlmusic-grade all`` on it."""
+    notebook = f"{EXAMPLE_ASSIGNMENT}.ipynb"
+    write_example_class(
+        COURSE_ROOT / "assignments" / EXAMPLE_ASSIGNMENT / notebook,
+        COURSE_ROOT / "solutions" / EXAMPLE_ASSIGNMENT / notebook,
+        out / "example_class",
+        students=EXAMPLE_STUDENTS,
+    )
+    grading = out / "grading"
+    return grading_cli.main(
+        [
+            "--workdir",
+            str(grading),
+            "all",
+            str(out / "example_class"),
+            "--assignment",
+            EXAMPLE_ASSIGNMENT,
+            "--workers",
+            "2",
+            "--cell-timeout",
+            "120",
+            "--notebook-timeout",
+            "600",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import copy
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +88,7 @@ def write_example_class(
     out_dir: Path,
     *,
     extra_files: list[Path] | None = None,
+    students: Sequence[str] | None = None,
 ) -> list[ExampleStudent]:
     """Write one folder per example student into ``out_dir`` (replacing it).
 
@@ -100,6 +101,8 @@ def write_example_class(
         :func:`dlmusic.autograde.collect.collect_folder` reads).
     extra_files : list of Path, optional
         Files every student hands in beside the notebook (saved weights).
+    students : sequence of str, optional
+        Only these example students (default: all of :func:`example_students`).
     """
     release = nbformat.read(release_path, as_version=4)
     solutions = solution_sources(nbformat.read(solution_path, as_version=4))
@@ -107,8 +110,10 @@ def write_example_class(
     name = release_path.name
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    students = []
+    written = []
     for case in _CASES:
+        if students is not None and case.student.student not in students:
+            continue
         folder = out_dir / case.student.student
         folder.mkdir(parents=True)
         content = case.make(release, solutions, perfect)
@@ -119,8 +124,13 @@ def write_example_class(
             target.write_text(content)
         for extra in extra_files or []:
             shutil.copy2(extra, folder / extra.name)
-        students.append(case.student)
-    return students
+        written.append(case.student)
+    return written
+
+
+def example_students() -> list[ExampleStudent]:
+    """Every example student, with what the grader should make of it."""
+    return [case.student for case in _CASES]
 
 
 @dataclass(frozen=True)
