@@ -1,9 +1,17 @@
-"""Every solution notebook executes top to bottom in quick mode, within its time budget."""
+"""Every solution notebook executes top to bottom in quick mode, within its time budget.
+
+Then ``nbgrader validate`` runs it again as the autograder would (grading
+mode: the weights the quick run saved are loaded, not retrained) and must
+report that every test passes.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +20,8 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "autograder" / "nbgrader_config.py"
+PATH = os.environ.get("PATH", "")
 NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 QUICK_MODE_BUDGET_S = 300
 
@@ -35,3 +45,15 @@ def test_solution_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch, quick
             stderr = [o for o in cell.get("outputs", []) if o.get("name") == "stderr"]
             assert not stderr, f"test cell {grading['grade_id']} wrote to stderr: {stderr}"
     (tmp_path / "executed.json").write_text(json.dumps({"seconds": seconds}))
+
+    validation = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "validate", f"--config={CONFIG}", path.name],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), PATH])},
+        timeout=1200,
+        check=False,
+    )
+    output = validation.stdout + validation.stderr
+    assert "Success! Your notebook passes all the tests." in output, output[-3000:]
