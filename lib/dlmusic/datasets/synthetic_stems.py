@@ -11,6 +11,11 @@ FluidSynth at 22050 Hz (mono) and written as::
 ``accompaniment`` is drums + bass + other and ``mixture`` is vocals +
 accompaniment, sample for sample (up to 16-bit rounding). Tracks are split
 into train and test whole. A ``tracks.csv`` lists key, tempo and voice patch.
+
+Sizes (:data:`SIZES`): ``quick`` is a minute of audio built in seconds (CI,
+smoke tests); ``full`` is twenty minutes; ``heldout`` is a few test-only
+tracks for grading, built from the grader's seed so that no notebook has
+heard them.
 """
 
 from __future__ import annotations
@@ -60,7 +65,11 @@ class StemsSize:
 SIZES = {
     "quick": StemsSize(n_tracks=6, n_test=2, track_s=10.0),
     "full": StemsSize(n_tracks=40, n_test=10, track_s=30.0),
+    "heldout": StemsSize(n_tracks=4, n_test=4, track_s=15.0),
 }
+"""``heldout`` is for grading: every track is a ``test`` track, and the songs
+come from the grader's seed (``$DLMUSIC_HELDOUT_SEED``), not the notebooks'
+seed 0; notebooks never load it."""
 
 
 @dataclass(frozen=True)

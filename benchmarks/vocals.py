@@ -1,0 +1,191 @@
+"""Vocal extraction quality: the LSTM mask networks next to every baseline.
+
+Usage::
+
+    python benchmarks/vocals.py --size full --epochs 60 --batches-per-epoch 50
+    python benchmarks/vocals.py --size quick --epochs 1 --batches-per-epoch 2   # smoke run
+
+Trains the reference mask estimator (``dlmusic.separation.model``) twice with
+the same budget and seed on the ``train`` tracks of ``synthetic_stems``: once
+with ideal-ratio-mask targets, once with ideal-binary-mask targets (batches
+of 16 sequences of 128 STFT frames, binary cross-entropy, Adam). Then every
+``test`` track (``--eval-s`` seconds of it, default all) is separated by each
+system and scored with ``mir_eval``'s BSS Eval on 4-second segments (median
+per track, mean over tracks): the mixture as estimate, the untrained
+network, the oracle ideal binary and ratio masks (the ceiling), and the two
+trained networks. Prints SDR / SIR / SAR for vocals and accompaniment side
+by side, the vocal SDR improvement over the mixture, the gap to the oracle
+IRM, and training wall time; a full-size run writes
+``benchmarks/results/vocals.json`` (other sizes ``build/bench/vocals_<size>.json``).
+Weights go to ``build/bench/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import date
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from dlmusic.datasets.summary import format_table
+from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
+from dlmusic.separation.data import FrameSequences, TrackCache, fixed_sequences, load_stems
+from dlmusic.separation.masks import ideal_binary_mask, ideal_ratio_mask, separate_with_mask
+from dlmusic.separation.metrics import mean_scores, mixture_as_estimate, separation_scores
+from dlmusic.separation.model import build_mask_estimator, compile_mask_estimator, separate
+from dlmusic.separation.stft import stft
+from dlmusic.transcription.training import training_callbacks
+
+RESULTS = Path(__file__).parent / "results" / "vocals.json"
+WEIGHTS_DIR = Path("build/bench")
+
+
+def train(
+    target: str, tracks, validation_tracks, cache: TrackCache, args
+) -> tuple[keras.Model, float]:
+    """Train the reference network on ``target`` masks; returns it (best epoch) and wall seconds."""
+    keras.utils.set_random_seed(0)
+    data = FrameSequences(
+        tracks,
+        target=target,
+        cache=cache,
+        batch_size=args.batch_size,
+        batches_per_epoch=args.batches_per_epoch,
+        progress=False,
+    )
+    print(data.report())
+    validation = fixed_sequences(validation_tracks, target=target, cache=cache)
+    model = compile_mask_estimator(build_mask_estimator(name=f"vocals_{target}_mask"))
+    name = f"vocals_{target}_mask"
+    start = time.perf_counter()
+    model.fit(
+        data,
+        validation_data=validation,
+        epochs=args.epochs,
+        callbacks=training_callbacks(WEIGHTS_DIR, name),
+        verbose=2,
+    )
+    seconds = time.perf_counter() - start
+    best = WEIGHTS_DIR / f"{name}.weights.h5"
+    if best.is_file():
+        model.load_weights(best)
+    return model, seconds
+
+
+def oracle(song, kind: str) -> dict[str, np.ndarray]:
+    vocals, accompaniment = stft(song.vocals), stft(song.accompaniment)
+    mask = (ideal_binary_mask if kind == "ibm" else ideal_ratio_mask)(vocals, accompaniment)
+    return separate_with_mask(song.mixture, mask)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=("quick", "full"), default="full")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--batches-per-epoch", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--eval-s", type=float, default=None, help="seconds of each test track")
+    args = parser.parse_args()
+
+    root = build_synthetic_stems(size=args.size, progress=False)
+    train_tracks = load_synthetic_stems(root, subset="train")
+    test_tracks = load_synthetic_stems(root, subset="test")
+    cache = TrackCache(max_tracks=len(train_tracks) + len(test_tracks))
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+
+    models, seconds = {}, {}
+    for target in ("ratio", "binary"):
+        models[target], seconds[target] = train(target, train_tracks, test_tracks[:3], cache, args)
+    keras.utils.set_random_seed(0)
+    untrained = build_mask_estimator()
+
+    songs = [load_stems(track).excerpt(args.eval_s) for track in test_tracks]
+    systems = {
+        "mixture as estimate": lambda song: mixture_as_estimate(song.mixture),
+        "untrained network": lambda song: separate(untrained, song.mixture),
+        "oracle IBM": lambda song: oracle(song, "ibm"),
+        "oracle IRM": lambda song: oracle(song, "irm"),
+        "trained, ratio-mask targets": lambda song: separate(models["ratio"], song.mixture),
+        "trained, binary-mask targets": lambda song: separate(models["binary"], song.mixture),
+    }
+    scores = {}
+    for name, estimate in systems.items():
+        start = time.perf_counter()
+        scores[name] = mean_scores(
+            [
+                separation_scores(
+                    {"vocals": song.vocals, "accompaniment": song.accompaniment}, estimate(song)
+                )
+                for song in songs
+            ]
+        )
+        print(f"scored {name} in {time.perf_counter() - start:.0f} s", flush=True)
+
+    mixture_sdr = scores["mixture as estimate"]["vocals"]["sdr"]
+    irm_sdr = scores["oracle IRM"]["vocals"]["sdr"]
+    rows = []
+    for name, result in scores.items():
+        row = {"estimate": name}
+        for source in ("vocals", "accompaniment"):
+            for metric in ("sdr", "sir", "sar"):
+                row[f"{source[:4]} {metric.upper()}"] = f"{result[source][metric]:.2f}"
+        row["vocal SDR gain"] = f"{result['vocals']['sdr'] - mixture_sdr:+.2f}"
+        row["gap to IRM"] = f"{irm_sdr - result['vocals']['sdr']:.2f}"
+        rows.append(row)
+    steps = args.epochs * args.batches_per_epoch
+    print(
+        format_table(
+            rows,
+            f"synthetic_stems ({args.size}), {len(songs)} test tracks, dB "
+            f"(BSS Eval on 4 s segments, median per track, mean over tracks)",
+        )
+    )
+    for target, wall in seconds.items():
+        print(
+            f"{target}-mask network: {steps} steps of {args.batch_size} x 128 frames "
+            f"in {wall:.0f} s"
+        )
+
+    results = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "dataset": f"synthetic_stems/{args.size}",
+        "test_tracks": len(songs),
+        "eval_seconds_per_track": args.eval_s,
+        "training": {
+            "epochs": args.epochs,
+            "batches_per_epoch": args.batches_per_epoch,
+            "batch_size": args.batch_size,
+            "sequence_frames": 128,
+            "steps": steps,
+        },
+        "systems": {
+            name: {
+                **{
+                    f"{source}_{metric}": result[source][metric]
+                    for source in ("vocals", "accompaniment")
+                    for metric in ("sdr", "sir", "sar")
+                },
+                "vocals_sdr_improvement": result["vocals"]["sdr"] - mixture_sdr,
+                "vocals_sdr_gap_to_irm": irm_sdr - result["vocals"]["sdr"],
+            }
+            for name, result in scores.items()
+        },
+        "seconds": {f"train_{target}": wall for target, wall in seconds.items()},
+    }
+    # Only a full-size run is a result; smoke runs go beside the weights.
+    out = RESULTS if args.size == "full" else WEIGHTS_DIR / f"vocals_{args.size}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

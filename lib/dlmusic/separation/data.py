@@ -1,0 +1,504 @@
+"""The data pipeline of the ``vocals`` notebook: metadata, a track cache, clean frames, batches.
+
+Notebook: ``solutions/vocals/vocals.ipynb``, part 3. Four steps, each one a
+habit worth keeping for any audio corpus:
+
+1. :func:`track_metadata`: duration, sample rate and STFT frame count of every
+   track, read from the file headers once and cached in a CSV, so that a
+   sampler can pick frames without decoding anything;
+2. :class:`TrackCache`: an LRU cache of decoded tracks (their STFT
+   magnitudes), so that an epoch decodes each track once, not once per batch;
+3. :func:`malformed_frames`: STFT frames a mask cannot be learned from
+   (non-finite values, digital silence, stems that do not add up to the
+   mixture) are dropped, and the counts are reported, never dropped silently;
+4. :class:`FrameSequences`: a ``keras.utils.PyDataset`` of batches of
+   ``SEQUENCE_FRAMES`` consecutive clean frames of the mixture magnitude,
+   with the ideal binary or ratio mask as the target.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import keras
+import numpy as np
+from tqdm.auto import tqdm
+
+from dlmusic.audio import SAMPLE_RATE_HZ, audio_info, validate_audio
+from dlmusic.datasets.records import StemTrack
+from dlmusic.errors import AudioError, ChannelError, DatasetError
+from dlmusic.separation.masks import ideal_binary_mask, ideal_ratio_mask
+from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT, n_frames, stft
+
+SEQUENCE_FRAMES = 128
+"""Frames per training sequence: 1.5 s at 86 frames per second."""
+MASK_TARGETS = ("binary", "ratio")
+"""Which ideal mask a network learns: :func:`ideal_binary_mask` or :func:`ideal_ratio_mask`."""
+SILENT_FRAME_MAGNITUDE = 1e-3
+"""A mixture frame whose largest STFT magnitude is below this is digital silence
+(about -110 dB relative to a full-scale sine's peak of 256)."""
+MISMATCH_TOLERANCE = 0.1
+"""A frame whose ``|mixture - vocals - accompaniment|`` exceeds this fraction of
+``|mixture|`` (L2 over bins) has stems that do not add up to the mixture."""
+FRAME_PROBLEMS = ("non_finite", "silent", "stems_do_not_sum")
+METADATA_COLUMNS = ("name", "subset", "duration_s", "sample_rate_hz", "channels", "n_frames")
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """One line of the metadata CSV: what a track's header says.
+
+    ``n_frames`` counts STFT frames after resampling to 22050 Hz.
+    """
+
+    name: str
+    subset: str
+    duration_s: float
+    sample_rate_hz: int
+    channels: int
+    n_frames: int
+
+
+def track_metadata(tracks: Sequence[StemTrack], csv_path: str | Path) -> list[TrackInfo]:
+    """Metadata of ``tracks``, read from ``csv_path`` if it lists exactly them, else written there.
+
+    Only the headers of the ``mixture.wav`` files are read (no decoding).
+
+    Parameters
+    ----------
+    tracks : sequence of StemTrack
+    csv_path : str or Path
+        The cache file (columns :data:`METADATA_COLUMNS`).
+
+    Returns
+    -------
+    list of TrackInfo
+        In the order of ``tracks``.
+    """
+    csv_path = Path(csv_path)
+    wanted = [(track.name, track.subset) for track in tracks]
+    if csv_path.is_file():
+        cached = read_track_metadata(csv_path)
+        if [(info.name, info.subset) for info in cached] == wanted:
+            return cached
+    infos = []
+    for track in tracks:
+        header = audio_info(track.folder / "mixture.wav")
+        n_samples = round(header.frames * SAMPLE_RATE_HZ / header.samplerate)
+        infos.append(
+            TrackInfo(
+                name=track.name,
+                subset=track.subset,
+                duration_s=round(header.frames / header.samplerate, 6),
+                sample_rate_hz=int(header.samplerate),
+                channels=int(header.channels),
+                n_frames=n_frames(n_samples),
+            )
+        )
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=METADATA_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(
+            {field.name: getattr(info, field.name) for field in fields(info)} for info in infos
+        )
+    return infos
+
+
+def read_track_metadata(csv_path: str | Path) -> list[TrackInfo]:
+    """The :class:`TrackInfo` rows of a metadata CSV written by :func:`track_metadata`.
+
+    Raises
+    ------
+    DatasetError
+        The file lacks a column or holds a value of the wrong type.
+    """
+    with Path(csv_path).open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(METADATA_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise DatasetError(
+                f"{csv_path} lacks the columns {sorted(missing)}; delete it to rebuild"
+            )
+        try:
+            return [
+                TrackInfo(
+                    name=row["name"],
+                    subset=row["subset"],
+                    duration_s=float(row["duration_s"]),
+                    sample_rate_hz=int(row["sample_rate_hz"]),
+                    channels=int(row["channels"]),
+                    n_frames=int(row["n_frames"]),
+                )
+                for row in reader
+            ]
+        except ValueError as err:
+            raise DatasetError(
+                f"{csv_path} holds a malformed row ({err}); delete it to rebuild"
+            ) from err
+
+
+@dataclass(frozen=True, eq=False)
+class TrackStems:
+    """The three stems of one track, mono float32 at 22050 Hz, all of one length."""
+
+    name: str
+    mixture: np.ndarray
+    vocals: np.ndarray
+    accompaniment: np.ndarray
+
+    def __post_init__(self) -> None:
+        check_stems(self.mixture, self.vocals, self.accompaniment)
+
+    @property
+    def duration_s(self) -> float:
+        return self.mixture.size / SAMPLE_RATE_HZ
+
+    def excerpt(self, duration_s: float | None) -> TrackStems:
+        """The first ``duration_s`` seconds of all three stems (``None``: the whole track)."""
+        if duration_s is None:
+            return self
+        end = round(duration_s * SAMPLE_RATE_HZ)
+        return TrackStems(
+            self.name, self.mixture[:end], self.vocals[:end], self.accompaniment[:end]
+        )
+
+
+def check_stems(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray) -> None:
+    """Raise a clear error unless the three stems are mono and of one length.
+
+    Non-finite samples are allowed here: :func:`malformed_frames` finds and
+    drops the frames they spoil.
+
+    Raises
+    ------
+    ChannelError
+        A stem is not mono ``(n_samples,)`` (for example stereo
+        ``(2, n_samples)`` or channels-last ``(n_samples, 2)``).
+    EmptyAudioError
+        A stem has no samples.
+    AudioError
+        The stems differ in length.
+    """
+    stems = {"mixture": mixture, "vocals": vocals, "accompaniment": accompaniment}
+    for name, audio in stems.items():
+        if not isinstance(audio, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(audio).__name__}")
+        if audio.ndim != 1:
+            raise ChannelError(
+                f"{name} has shape {audio.shape}; every stem must be mono (n_samples,): "
+                "load stems with mono=True or mix them down with dlmusic.audio.to_mono"
+            )
+        validate_audio(np.nan_to_num(audio), mono=True)
+    lengths = {name: audio.size for name, audio in stems.items()}
+    if len(set(lengths.values())) != 1:
+        raise AudioError(
+            f"stems differ in length (samples): {lengths}; a track's stems must be aligned "
+            "sample for sample (trim them to the shortest only if they start together)"
+        )
+
+
+def load_stems(track: StemTrack) -> TrackStems:
+    """Decode a track's mixture, vocals and accompaniment (mono, 22050 Hz)."""
+    return TrackStems(
+        name=track.name,
+        mixture=track.load("mixture"),
+        vocals=track.load("vocals"),
+        accompaniment=track.load("accompaniment"),
+    )
+
+
+def malformed_frames(
+    mixture_stft: np.ndarray, vocals_stft: np.ndarray, accompaniment_stft: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Which STFT frames cannot teach a mask, and why.
+
+    Parameters
+    ----------
+    mixture_stft, vocals_stft, accompaniment_stft : np.ndarray, shape (n_bins, n_frames), complex
+        STFTs of the three stems of one track.
+
+    Returns
+    -------
+    dict
+        One bool array of shape ``(n_frames,)`` per problem of :data:`FRAME_PROBLEMS`:
+
+        - ``"non_finite"``: a NaN or infinite value in any of the three frames;
+        - ``"silent"``: a finite mixture frame whose largest magnitude is below
+          :data:`SILENT_FRAME_MAGNITUDE` (the mask is 0 / 0 there);
+        - ``"stems_do_not_sum"``: a finite, non-silent frame where
+          ``||X - V - A|| > MISMATCH_TOLERANCE * ||X||``.
+
+        The three never overlap, so the counts add up.
+    """
+    shapes = {np.shape(mixture_stft), np.shape(vocals_stft), np.shape(accompaniment_stft)}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"three STFTs of one shape (n_bins, n_frames) are needed, got {shapes}")
+    stacked = np.stack([mixture_stft, vocals_stft, accompaniment_stft])
+    non_finite = ~np.all(np.isfinite(stacked), axis=(0, 1))
+    clean = np.where(non_finite, 0, stacked)
+    mixture, vocals, accompaniment = clean
+    silent = ~non_finite & (np.abs(mixture).max(axis=0) < SILENT_FRAME_MAGNITUDE)
+    residual = np.linalg.norm(mixture - vocals - accompaniment, axis=0)
+    mismatch = (
+        ~non_finite & ~silent & (residual > MISMATCH_TOLERANCE * np.linalg.norm(mixture, axis=0))
+    )
+    return {"non_finite": non_finite, "silent": silent, "stems_do_not_sum": mismatch}
+
+
+@dataclass(frozen=True, eq=False)
+class TrackSpectra:
+    """A decoded track as the sampler needs it: magnitudes, frame-major.
+
+    Attributes
+    ----------
+    name : str
+    mixture, vocals, accompaniment : np.ndarray, shape (n_frames, N_BINS), float32
+        STFT magnitudes (non-finite cells set to 0; those frames are not usable).
+    usable : np.ndarray, shape (n_frames,), bool
+        Frames that are not malformed.
+    problems : dict
+        Count of frames per problem of :data:`FRAME_PROBLEMS`.
+    """
+
+    name: str
+    mixture: np.ndarray
+    vocals: np.ndarray
+    accompaniment: np.ndarray
+    usable: np.ndarray
+    problems: dict[str, int]
+
+    @classmethod
+    def from_stems(cls, stems: TrackStems) -> TrackSpectra:
+        """STFT the three stems and mark their malformed frames."""
+        spectra = [
+            stft(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0))
+            for audio in (stems.mixture, stems.vocals, stems.accompaniment)
+        ]
+        bad_samples = (
+            ~np.isfinite(stems.mixture)
+            | ~np.isfinite(stems.vocals)
+            | ~np.isfinite(stems.accompaniment)
+        )
+        if bad_samples.any():
+            # A non-finite sample spoils every frame whose window covers it.
+            for spectrum in spectra:
+                spectrum[:, _frames_touching(bad_samples, spectrum.shape[1])] = np.nan
+        problems = malformed_frames(*spectra)
+        usable = ~np.any(list(problems.values()), axis=0)
+        mixture, vocals, accompaniment = (
+            np.nan_to_num(np.abs(spectrum)).T.astype(np.float32) for spectrum in spectra
+        )
+        return cls(
+            name=stems.name,
+            mixture=mixture,
+            vocals=vocals,
+            accompaniment=accompaniment,
+            usable=usable,
+            problems={name: int(flags.sum()) for name, flags in problems.items()},
+        )
+
+    def mask(self, target: str, frames: slice = slice(None)) -> np.ndarray:
+        """The ideal ``target`` mask of ``frames``, shape ``(n_selected_frames, N_BINS)``."""
+        vocals, accompaniment = self.vocals[frames], self.accompaniment[frames]
+        if target == "binary":
+            return ideal_binary_mask(vocals, accompaniment)
+        if target == "ratio":
+            return ideal_ratio_mask(vocals, accompaniment)
+        raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
+
+    def sequence_starts(self, length: int) -> np.ndarray:
+        """First frames of every run of ``length`` usable frames."""
+        if self.usable.size < length:
+            return np.zeros(0, dtype=int)
+        bad = np.concatenate([[0], np.cumsum(~self.usable)])
+        return np.flatnonzero(bad[length:] == bad[:-length])
+
+
+def _frames_touching(bad_samples: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the centred STFT frames whose window covers a flagged sample."""
+    centres = np.arange(count) * HOP_SAMPLES
+    flagged = np.concatenate([[0], np.cumsum(bad_samples)])
+    lo = np.clip(centres - N_FFT // 2, 0, bad_samples.size)
+    hi = np.clip(centres + N_FFT // 2, 0, bad_samples.size)
+    return np.flatnonzero(flagged[hi] > flagged[lo])
+
+
+class TrackCache:
+    """An LRU cache of decoded tracks (:class:`TrackSpectra`), keyed by track folder.
+
+    Decoding and transforming a track costs far more than slicing a batch
+    out of it, so the sampler asks this cache; the least recently used
+    track is evicted when ``max_tracks`` are held. ``hits`` and ``misses``
+    count the lookups.
+
+    Parameters
+    ----------
+    max_tracks : int
+        How many tracks to keep in memory (a 30 s track takes about 16 MB).
+    loader : callable
+        ``StemTrack -> TrackStems``; default :func:`load_stems`.
+    """
+
+    def __init__(self, max_tracks: int = 16, loader=load_stems) -> None:
+        if max_tracks < 1:
+            raise ValueError(f"max_tracks must be at least 1, got {max_tracks}")
+        self.max_tracks = max_tracks
+        self.loader = loader
+        self.hits = 0
+        self.misses = 0
+        self._tracks: OrderedDict[Path, TrackSpectra] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._tracks)
+
+    def get(self, track: StemTrack) -> TrackSpectra:
+        """The track's spectra, decoded now or found in the cache."""
+        key = Path(track.folder)
+        if key in self._tracks:
+            self.hits += 1
+            self._tracks.move_to_end(key)
+            return self._tracks[key]
+        self.misses += 1
+        spectra = TrackSpectra.from_stems(self.loader(track))
+        self._tracks[key] = spectra
+        if len(self._tracks) > self.max_tracks:
+            self._tracks.popitem(last=False)
+        return spectra
+
+
+class FrameSequences(keras.utils.PyDataset):
+    """Batches of ``SEQUENCE_FRAMES`` consecutive usable frames and their ideal masks.
+
+    Each batch draws tracks (with probability proportional to their number
+    of usable sequences) and a random start in each, seeded by
+    ``(seed, epoch, batch)`` so runs repeat. Malformed frames never enter a
+    sequence; :meth:`report` says how many were dropped and why.
+
+    Parameters
+    ----------
+    tracks : sequence of StemTrack
+    target : {"binary", "ratio"}
+        The mask the network learns.
+    cache : TrackCache or None
+        Where decoded tracks are kept; a new one holding every track by default.
+    batch_size, batches_per_epoch : int
+    sequence_frames : int
+    seed : int
+    progress : bool
+        Show a progress bar while the tracks are decoded the first time.
+
+    Batches are ``(x, y)``: ``x`` the mixture magnitudes and ``y`` the mask,
+    both ``(batch_size, sequence_frames, N_BINS)`` float32.
+    """
+
+    def __init__(
+        self,
+        tracks: Sequence[StemTrack],
+        *,
+        target: str = "ratio",
+        cache: TrackCache | None = None,
+        batch_size: int = 16,
+        batches_per_epoch: int = 50,
+        sequence_frames: int = SEQUENCE_FRAMES,
+        seed: int = 0,
+        progress: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if target not in MASK_TARGETS:
+            raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
+        if not tracks:
+            raise DatasetError("FrameSequences needs at least one track")
+        self.tracks = list(tracks)
+        self.target = target
+        self.cache = cache if cache is not None else TrackCache(max_tracks=len(self.tracks))
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.sequence_frames = sequence_frames
+        self.seed = seed
+        self.epoch = 0
+        self.problems = {}
+        counts = []
+        for track in tqdm(self.tracks, desc="decoding tracks", disable=not progress):
+            spectra = self.cache.get(track)
+            self.problems[track.name] = {"frames": spectra.usable.size, **spectra.problems}
+            counts.append(spectra.sequence_starts(sequence_frames).size)
+        self.n_starts = np.array(counts, dtype=float)
+        if self.n_starts.sum() == 0:
+            raise DatasetError(
+                f"no track holds {sequence_frames} consecutive usable frames; "
+                f"frame report: {self.report()}"
+            )
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        chosen = rng.choice(
+            len(self.tracks), size=self.batch_size, p=self.n_starts / self.n_starts.sum()
+        )
+        inputs, targets = [], []
+        for track_index in chosen:
+            spectra = self.cache.get(self.tracks[track_index])
+            start = int(rng.choice(spectra.sequence_starts(self.sequence_frames)))
+            frames = slice(start, start + self.sequence_frames)
+            inputs.append(spectra.mixture[frames])
+            targets.append(spectra.mask(self.target, frames))
+        return np.stack(inputs), np.stack(targets)
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+    def report(self) -> str:
+        """One line: frames seen, and frames dropped per problem."""
+        total = sum(counts["frames"] for counts in self.problems.values())
+        dropped = {
+            problem: sum(counts[problem] for counts in self.problems.values())
+            for problem in FRAME_PROBLEMS
+        }
+        detail = ", ".join(
+            f"{count:,} {problem.replace('_', ' ')}" for problem, count in dropped.items()
+        )
+        return (
+            f"{len(self.tracks)} tracks, {total:,} frames; dropped {sum(dropped.values()):,} "
+            f"malformed frames ({detail})"
+        )
+
+
+def fixed_sequences(
+    tracks: Sequence[StemTrack],
+    *,
+    target: str = "ratio",
+    cache: TrackCache | None = None,
+    sequence_frames: int = SEQUENCE_FRAMES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive, non-overlapping usable sequences of ``tracks`` (validation data).
+
+    Returns
+    -------
+    x, y : np.ndarray, shape (n_sequences, sequence_frames, N_BINS), float32
+    """
+    if target not in MASK_TARGETS:
+        raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
+    cache = cache if cache is not None else TrackCache(max_tracks=max(1, len(tracks)))
+    inputs, targets = [], []
+    for track in tracks:
+        spectra = cache.get(track)
+        starts = set(spectra.sequence_starts(sequence_frames).tolist())
+        for start in range(0, spectra.usable.size - sequence_frames + 1, sequence_frames):
+            if start in starts:
+                frames = slice(start, start + sequence_frames)
+                inputs.append(spectra.mixture[frames])
+                targets.append(spectra.mask(target, frames))
+    if not inputs:
+        raise DatasetError(
+            f"no sequence of {sequence_frames} usable frames in {len(tracks)} tracks"
+        )
+    shape = (-1, sequence_frames, N_BINS)
+    return np.stack(inputs).reshape(shape), np.stack(targets).reshape(shape)

@@ -1,0 +1,86 @@
+"""The LSTM mask estimator, separating with it, and how the grader loads and scores it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlmusic.errors import ChannelError, DlmusicError
+from dlmusic.separation import grading
+from dlmusic.separation.data import TrackStems
+from dlmusic.separation.model import (
+    build_mask_estimator,
+    compile_mask_estimator,
+    count_trainable_parameters,
+    predict_mask,
+    separate,
+)
+from dlmusic.separation.stft import N_BINS, n_frames
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_mask_estimator()
+
+
+def test_the_reference_network_has_about_300k_parameters(model):
+    assert count_trainable_parameters(model) == 297_603
+
+
+def test_masks_for_any_number_of_frames_lie_in_0_1(model):
+    for frames in (1, 37):
+        mask = np.asarray(model(np.ones((2, frames, N_BINS), np.float32), training=False))
+        assert mask.shape == (2, frames, N_BINS)
+        assert np.all((mask >= 0) & (mask <= 1))
+
+
+def test_separate_returns_audio_of_the_mixture_length_that_adds_up(model):
+    mixture = (0.1 * np.random.default_rng(0).standard_normal(SR // 2)).astype(np.float32)
+    result = separate(model, mixture)
+    assert result["mask"].shape == (N_BINS, n_frames(mixture.size))
+    assert result["vocals"].shape == result["accompaniment"].shape == mixture.shape
+    np.testing.assert_allclose(result["vocals"] + result["accompaniment"], mixture, atol=1e-4)
+    with pytest.raises(ChannelError):
+        predict_mask(model, np.stack([mixture, mixture]))
+
+
+def test_a_few_steps_lower_the_mask_loss():
+    rng = np.random.default_rng(1)
+    magnitude = rng.uniform(0, 2, (4, 16, N_BINS)).astype(np.float32)
+    target = (magnitude > 1).astype(np.float32)
+    network = compile_mask_estimator(build_mask_estimator(), learning_rate=1e-2)
+    history = network.fit(magnitude, target, epochs=8, batch_size=4, verbose=0)
+    assert history.history["loss"][-1] < 0.8 * history.history["loss"][0]
+
+
+def test_saved_weights_load_into_the_grader_network(model, tmp_path):
+    path = grading.weights_file("ratio", tmp_path)
+    assert path.name == "vocals_ratio_mask.weights.h5"
+    model.save_weights(path)
+    loaded = grading.load_saved_model("ratio", tmp_path)
+    frames = np.random.default_rng(2).uniform(0, 1, (1, 5, N_BINS)).astype(np.float32)
+    np.testing.assert_allclose(loaded(frames), model(frames), atol=1e-6)
+
+
+def test_missing_or_foreign_weights_are_reported(tmp_path):
+    with pytest.raises(DlmusicError, match="no saved weights"):
+        grading.load_saved_model("binary", tmp_path)
+    build_mask_estimator(hidden_units=8).save_weights(grading.weights_file("binary", tmp_path))
+    with pytest.raises(DlmusicError, match="do not fit"):
+        grading.load_saved_model("binary", tmp_path)
+    with pytest.raises(DlmusicError, match="unknown mask target"):
+        grading.weights_file("soft")
+
+
+def test_sdr_improvement_is_measured_against_the_mixture(model):
+    rng = np.random.default_rng(3)
+    t = np.arange(5 * SR) / SR
+    vocals = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    accompaniment = (0.05 * rng.standard_normal(t.size)).astype(np.float32)
+    track = TrackStems("tone", vocals + accompaniment, vocals, accompaniment)
+    gain = grading.vocal_sdr_improvement(model, [track])
+    assert np.isfinite(gain)
+    instrumental = TrackStems("instrumental", accompaniment, np.zeros_like(vocals), accompaniment)
+    assert np.isnan(grading.vocal_sdr_improvement(model, [instrumental]))
