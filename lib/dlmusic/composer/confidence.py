@@ -1,0 +1,97 @@
+"""Confidence of a composer classifier: per row, per piece, calibration, abstaining.
+
+Notebook: ``solutions/composer``, part 5 ("Confidence"). A production
+reader of sheet music asks the user when it is unsure; these functions
+measure whether the network's softmax confidence deserves that trust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def piece_vote(
+    probabilities: np.ndarray, pieces: Sequence[str] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aggregate row predictions into one prediction per piece (a soft vote).
+
+    Parameters
+    ----------
+    probabilities : np.ndarray, shape (n_rows, n_classes)
+        Softmax output for each row.
+    pieces : sequence of str, length n_rows
+        The piece of each row.
+
+    Returns
+    -------
+    names : np.ndarray, shape (n_pieces,), str
+        The pieces, sorted.
+    predicted : np.ndarray, shape (n_pieces,), int64
+        Argmax of the mean of the piece's row probabilities.
+    confidence : np.ndarray, shape (n_pieces,), float64
+        That mean probability of the predicted class.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    pieces = np.asarray(pieces)
+    if probabilities.ndim != 2 or len(probabilities) != len(pieces):
+        raise ValueError(f"need (n_rows, n_classes) and n_rows pieces, got {probabilities.shape}")
+    names = np.unique(pieces)
+    means = np.stack([probabilities[pieces == name].mean(axis=0) for name in names])
+    predicted = means.argmax(axis=1)
+    return names, predicted, means[np.arange(len(names)), predicted]
+
+
+def reliability_curve(
+    confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Accuracy per confidence bin (equal-width bins on [0, 1]).
+
+    Returns
+    -------
+    mean_confidence, accuracy : np.ndarray, shape (n_bins,), float64
+        NaN in empty bins. A calibrated model has ``accuracy == mean_confidence``.
+    counts : np.ndarray, shape (n_bins,), int64
+    """
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
+    bins = np.clip((confidence * n_bins).astype(int), 0, n_bins - 1)
+    counts = np.bincount(bins, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.bincount(bins, confidence, n_bins) / counts
+        accuracy = np.bincount(bins, correct, n_bins) / counts
+    return mean_confidence, accuracy, counts
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10
+) -> float:
+    """Mean |accuracy - confidence| over bins, weighted by the bin's share of rows."""
+    mean_confidence, accuracy, counts = reliability_curve(confidence, correct, n_bins)
+    used = counts > 0
+    gaps = np.abs(accuracy[used] - mean_confidence[used])
+    return float(np.sum(gaps * counts[used]) / max(1, counts.sum()))
+
+
+def accuracy_when_abstaining(
+    confidence: np.ndarray, correct: np.ndarray, thresholds: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Accuracy on the predictions kept, and the share kept, per threshold.
+
+    A prediction is kept when its confidence is at least the threshold; the
+    others go to a human.
+
+    Returns
+    -------
+    accuracy : np.ndarray, shape (n_thresholds,)
+        Accuracy of the kept predictions (NaN when none is kept).
+    coverage : np.ndarray, shape (n_thresholds,)
+        Fraction of predictions kept.
+    """
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, bool)
+    accuracy, coverage = [], []
+    for threshold in thresholds:
+        kept = confidence >= threshold
+        coverage.append(kept.mean() if len(kept) else np.nan)
+        accuracy.append(correct[kept].mean() if kept.any() else np.nan)
+    return np.array(accuracy), np.array(coverage)

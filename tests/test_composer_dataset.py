@@ -1,0 +1,113 @@
+"""Honest splits keep every piece on one side; confidence, votes and abstaining."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dlmusic.composer.confidence import (
+    accuracy_when_abstaining,
+    expected_calibration_error,
+    piece_vote,
+    reliability_curve,
+)
+from dlmusic.composer.dataset import load_rows, split_by_piece, split_rows_at_random
+from dlmusic.datasets.sheet_folder import load_score_folder
+from dlmusic.errors import DatasetError
+
+
+def rows_of(n_composers: int, pieces_each: int, rows_each: int = 3):
+    pieces, labels = [], []
+    for composer in range(n_composers):
+        for piece in range(pieces_each):
+            pieces += [f"c{composer}/p{piece}"] * rows_each
+            labels += [composer] * rows_each
+    return np.array(pieces), np.array(labels)
+
+
+def test_piece_split_never_puts_one_piece_in_two_splits():
+    pieces, labels = rows_of(6, 8)
+    splits = split_by_piece(pieces, labels, seed=3)
+    sets = {name: set(pieces[index]) for name, index in splits.items()}
+    assert not sets["train"] & sets["dev"] and not sets["train"] & sets["test"]
+    assert not sets["dev"] & sets["test"]
+    assert sum(len(index) for index in splits.values()) == len(pieces)
+    for composer in range(6):  # 8 pieces: 2 test, 1 dev, 5 train for every composer
+        own = labels == composer
+        assert [
+            len(set(pieces[np.intersect1d(splits[s], np.flatnonzero(own))]))
+            for s in ("train", "dev", "test")
+        ] == [5, 1, 2]
+
+
+def test_piece_split_with_two_pieces_per_composer_has_no_dev_pieces():
+    pieces, labels = rows_of(3, 2)
+    splits = split_by_piece(pieces, labels)
+    assert len(splits["dev"]) == 0 and len(splits["train"]) == len(splits["test"]) == 9
+
+
+def test_piece_split_needs_two_pieces_per_composer():
+    pieces, labels = rows_of(2, 1)
+    with pytest.raises(DatasetError, match="2\\+"):
+        split_by_piece(pieces, labels)
+
+
+def test_random_row_split_has_the_requested_sizes_and_mixes_pieces():
+    pieces, _ = rows_of(6, 8)
+    splits = split_rows_at_random({"train": 80, "dev": 20, "test": 40}, len(pieces), seed=0)
+    assert [len(index) for index in splits.values()] == [80, 20, 40]
+    shared = set(pieces[splits["train"]]) & set(pieces[splits["test"]])
+    assert shared, "a random row split puts rows of one piece on both sides"
+    with pytest.raises(DatasetError):
+        split_rows_at_random({"train": 1000}, 10)
+
+
+def test_load_rows_reads_a_folder_of_pages(tmp_path):
+    page = np.full((1754, 1240), 255, np.uint8)
+    for top in (100, 600):
+        page[top : top + 121 : 10, 100:1140] = 0
+        page[top : top + 121, 96:99] = 0
+    for composer in ("a", "b"):
+        folder = tmp_path / composer / "piece1"
+        folder.mkdir(parents=True)
+        Image.fromarray(page).save(folder / "page-01.png")
+    rows = load_rows(load_score_folder(tmp_path), shape=(70, 400))
+    assert rows.images.shape == (4, 70, 400, 1)
+    assert rows.labels.tolist() == [0, 0, 1, 1] and rows.composers == ("a", "b")
+    assert rows.pieces.tolist() == ["a/piece1"] * 2 + ["b/piece1"] * 2
+    assert len(rows.subset([1, 2])) == 2
+
+
+def test_blank_pages_give_a_clear_error(tmp_path):
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.full((100, 1240), 255, np.uint8)).save(tmp_path / "a" / "blank.png")
+    with pytest.raises(DatasetError, match="no rows"):
+        load_rows(load_score_folder(tmp_path))
+
+
+def test_piece_vote_averages_row_probabilities():
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+    names, predicted, confidence = piece_vote(probabilities, ["x", "x", "y", "x"])
+    assert names.tolist() == ["x", "y"]
+    assert predicted.tolist() == [0, 1]  # x: mean (0.567, 0.433); one wrong row is outvoted
+    assert np.allclose(confidence, [1.7 / 3, 0.7])
+
+
+def test_a_calibrated_model_has_accuracy_equal_to_confidence():
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0, 1, 20000)
+    correct = rng.uniform(0, 1, 20000) < confidence
+    mean_confidence, accuracy, counts = reliability_curve(confidence, correct)
+    assert counts.sum() == 20000
+    assert np.allclose(mean_confidence, accuracy, atol=0.03)
+    assert expected_calibration_error(confidence, correct) < 0.02
+    assert expected_calibration_error(np.ones(100), np.zeros(100, bool)) == 1.0
+
+
+def test_abstaining_trades_coverage_for_accuracy():
+    confidence = np.array([0.9, 0.8, 0.4, 0.3])
+    correct = np.array([True, True, False, True])
+    accuracy, coverage = accuracy_when_abstaining(confidence, correct, [0.0, 0.5, 0.95])
+    assert np.allclose(accuracy[:2], [0.75, 1.0]) and np.isnan(accuracy[2])
+    assert coverage.tolist() == [1.0, 0.5, 0.0]
