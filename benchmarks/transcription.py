@@ -137,6 +137,7 @@ def main() -> int:
     parser.add_argument("--batches-per-epoch", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--models", nargs="*", default=list(MODEL_CONFIGS))
+    parser.add_argument("--results", type=Path, default=RESULTS, help="JSON file to merge into")
     args = parser.parse_args()
 
     root = build_synthetic_piano(size=args.size, progress=False)
@@ -153,7 +154,7 @@ def main() -> int:
         "dataset": f"synthetic_piano ({args.size}): {len(test_clips)} whole test pieces",
         "budget": f"{args.epochs} epochs x {args.batches_per_epoch} batches of {args.batch_size}",
     }
-    results = _earlier_results(setup)
+    results = _earlier_results(setup, args.results)
     results["date"] = date.today().isoformat()
     steps = args.epochs * args.batches_per_epoch
     for name in args.models:
@@ -175,30 +176,30 @@ def main() -> int:
             "seconds": seconds,
             "steps_per_second": steps / seconds,
         }
-        _write(results)
+        _write(results, args.results)
     reference = basic_pitch_scores(test_clips, [r.audio_path for r in test_records])
     if reference is not None:
         results["basic_pitch"] = reference
-        _write(results)
+        _write(results, args.results)
 
     title = f"Note F-measures on {setup['dataset']} ({results['date']})"
     print(format_table(_rows(results), title))
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.results}")
     return 0
 
 
-def _earlier_results(setup: dict[str, str]) -> dict:
+def _earlier_results(setup: dict[str, str], path: Path) -> dict:
     """Systems measured by an earlier run with the same data and budget, plus ``setup``."""
-    if RESULTS.is_file():
-        earlier = json.loads(RESULTS.read_text())
+    if path.is_file():
+        earlier = json.loads(path.read_text())
         if all(earlier.get(key) == value for key, value in setup.items()):
             return earlier
     return dict(setup)
 
 
-def _write(results: dict) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+def _write(results: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def _rows(results: dict) -> list[dict[str, str]]:

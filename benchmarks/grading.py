@@ -1,0 +1,131 @@
+"""Grading throughput: seconds per submission, serial against parallel.
+
+Usage::
+
+    python benchmarks/grading.py                       # both assignments, 1 and 2 workers
+    python benchmarks/grading.py --assignments problem_set --workers 1 2
+
+For each assignment, writes the example class (:mod:`dlmusic.autograde.example_class`)
+and grades it from scratch with ``dlmusic-grade``'s pipeline once per worker count,
+timing the whole ``autograde`` step. ``problem_set`` is graded as the whole class
+(20 submissions, the adversarial ones included, so the time limits count);
+``transcription`` as its four ordinary students (perfect, empty, half done, mangled
+by Colab), each handing in untrained weights of the right shape for the three
+networks (grading time does not depend on the weights' values: grading mode loads
+them and measures Fno on the held-out pieces either way). Prints a table and
+writes ``benchmarks/results/grading.json`` (``seconds`` for the whole class,
+``seconds_per_submission``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from dlmusic.autograde.autograde import Limits, autograde_assignment
+from dlmusic.autograde.collect import collect_folder
+from dlmusic.autograde.example_class import example_students, write_example_class
+from dlmusic.autograde.workspace import COURSE_ROOT, Workspace
+from dlmusic.datasets.summary import format_table
+from dlmusic.transcription.grading import MODEL_CONFIGS, weights_file
+from dlmusic.transcription.model import build_nmp
+
+RESULTS = Path(__file__).parent / "results" / "grading.json"
+ORDINARY_STUDENTS = ("perfect", "empty", "partial", "colab_mangled")
+CLASSES = {
+    "problem_set": None,  # every example student
+    "transcription": ORDINARY_STUDENTS,
+}
+LIMITS = {
+    "problem_set": Limits(cell_timeout_s=60, notebook_timeout_s=180, memory_bytes=3 * 2**30),
+    "transcription": Limits(cell_timeout_s=300, notebook_timeout_s=900, memory_bytes=6 * 2**30),
+}
+
+
+def untrained_weights(folder: Path) -> list[Path]:
+    """Weights files of the right shape for the transcription networks (not trained)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, config in MODEL_CONFIGS.items():
+        path = weights_file(name, folder)
+        build_nmp(**config, name=f"nmp_{name}").save_weights(path)
+        paths.append(path)
+    return paths
+
+
+def grade_class(assignment: str, students, workers: int, scratch: Path) -> dict[str, float]:
+    """Write, collect and autograde the class from scratch; returns the timings."""
+    notebook = f"{assignment}.ipynb"
+    extra = untrained_weights(scratch / "weights") if assignment == "transcription" else None
+    submissions = scratch / f"{assignment}-class"
+    written = write_example_class(
+        COURSE_ROOT / "assignments" / assignment / notebook,
+        COURSE_ROOT / "solutions" / assignment / notebook,
+        submissions,
+        extra_files=extra,
+        students=students,
+    )
+    workspace = Workspace(scratch / f"{assignment}-{workers}")
+    shutil.rmtree(workspace.root, ignore_errors=True)
+    workspace.prepare(assignment)
+    collect_folder(submissions, workspace, assignment)
+    start = time.perf_counter()
+    outcomes = autograde_assignment(
+        workspace, assignment, workers=workers, limits=LIMITS[assignment]
+    )
+    seconds = time.perf_counter() - start
+    return {
+        "submissions": len(written),
+        "workers": workers,
+        "seconds": seconds,
+        "seconds_per_submission": seconds / len(written),
+        "not_gradable": sum(not outcome.graded for outcome in outcomes),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignments", nargs="*", default=list(CLASSES))
+    parser.add_argument("--workers", nargs="*", type=int, default=[1, 2])
+    args = parser.parse_args()
+    results = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, CPU only",
+        "limits": {
+            name: {"cell_timeout_s": lim.cell_timeout_s, "notebook_timeout_s": lim.notebook_timeout_s}
+            for name, lim in LIMITS.items()
+        },
+        "example_students": [s.student for s in example_students()],
+    }
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dlmusic-grading-bench-") as scratch:
+        for assignment in args.assignments:
+            for workers in args.workers:
+                timing = grade_class(assignment, CLASSES[assignment], workers, Path(scratch))
+                results.setdefault(assignment, {})[f"workers_{workers}"] = timing
+                rows.append(
+                    {
+                        "assignment": assignment,
+                        "workers": str(workers),
+                        "submissions": str(timing["submissions"]),
+                        "seconds": f"{timing['seconds']:.0f}",
+                        "seconds_per_submission": f"{timing['seconds_per_submission']:.1f}",
+                        "not_gradable": str(timing["not_gradable"]),
+                    }
+                )
+                print(rows[-1], flush=True)
+    print(format_table(rows, f"Grading throughput ({results['date']}, {results['machine']})"))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
