@@ -98,8 +98,8 @@ def main() -> int:
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, CPU only",
         "limits": {
-            name: {"cell_timeout_s": lim.cell_timeout_s, "notebook_timeout_s": lim.notebook_timeout_s}
-            for name, lim in LIMITS.items()
+            name: {"cell_s": limits.cell_timeout_s, "notebook_s": limits.notebook_timeout_s}
+            for name, limits in LIMITS.items()
         },
         "example_students": [s.student for s in example_students()],
     }
