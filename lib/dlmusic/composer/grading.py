@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import os
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from dlmusic.callbacks import load_saved_weights
 from dlmusic.composer.confidence import piece_vote
 from dlmusic.composer.dataset import RowSet, load_rows
 from dlmusic.composer.model import build_resnet50, build_small_cnn
@@ -51,17 +51,8 @@ def load_saved_model(name: str, folder: str | Path = ".") -> keras.Model:
     DlmusicError
         The weights file is missing, or does not fit the network.
     """
-    path = weights_file(name, folder)
-    if not path.is_file():
-        raise DlmusicError(f"no saved weights for the {name} model at {path}; run the notebook")
     model = MODEL_BUILDERS[name](len(COMPOSERS))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.load_weights(path)
-    except (ValueError, OSError, KeyError) as err:
-        raise DlmusicError(f"weights at {path} do not fit the {name} model: {err}") from err
-    return model
+    return load_saved_weights(model, weights_file(name, folder), f"{name} model")
 
 
 def heldout_folder(seed: int | None = None) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from dlmusic import callbacks
 from dlmusic.composer.rows import ROW_SHAPE
 
 INPUT_SHAPE = (*ROW_SHAPE, 1)
@@ -86,16 +87,4 @@ def training_callbacks(out_dir: str | Path, name: str) -> list[keras.callbacks.C
 
     Writes ``<out_dir>/<name>.weights.h5`` and ``<out_dir>/<name>.log.csv``.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.ModelCheckpoint(
-            out_dir / f"{name}.weights.h5",
-            monitor="val_accuracy",
-            mode="max",
-            save_best_only=True,
-            save_weights_only=True,
-        ),
-        keras.callbacks.CSVLogger(out_dir / f"{name}.log.csv"),
-    ]
+    return callbacks.training_callbacks(out_dir, name, monitor="val_accuracy", mode="max")

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import functools
 import os
-import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from dlmusic.callbacks import load_saved_weights
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
 from dlmusic.errors import DlmusicError
 from dlmusic.separation.data import MASK_TARGETS, TrackStems, load_stems
@@ -50,19 +50,8 @@ def load_saved_model(target: str, folder: str | Path = ".") -> keras.Model:
     DlmusicError
         The weights file is missing, or does not fit the network.
     """
-    path = weights_file(target, folder)
-    if not path.is_file():
-        raise DlmusicError(
-            f"no saved weights for the {target}-mask network at {path}; run the notebook"
-        )
     model = build_mask_estimator(name=f"vocals_{target}_mask")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.load_weights(path)
-    except (ValueError, OSError, KeyError) as err:
-        raise DlmusicError(f"weights at {path} do not fit the mask network: {err}") from err
-    return model
+    return load_saved_weights(model, weights_file(target, folder), f"{target}-mask network")
 
 
 def heldout_tracks(seed: int | None = None) -> list[TrackStems]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 import os
-import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from dlmusic.callbacks import load_saved_weights
 from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
 from dlmusic.errors import DlmusicError
 from dlmusic.transcription.data import PianoClip, load_clips, predict_posteriorgrams
@@ -51,18 +51,8 @@ def load_saved_model(name: str, folder: str | Path = ".") -> keras.Model:
         The weights file is missing, or does not fit the network (wrong
         architecture or a corrupt file).
     """
-    path = weights_file(name, folder)
-    if not path.is_file():
-        raise DlmusicError(f"no saved weights for the {name} model at {path}; run the notebook")
     model = build_nmp(**MODEL_CONFIGS[name], name=f"nmp_{name}")
-    try:
-        with warnings.catch_warnings():
-            # Keras warns about each mismatched layer before raising; the error says it all.
-            warnings.simplefilter("ignore")
-            model.load_weights(path)
-    except (ValueError, OSError, KeyError) as err:
-        raise DlmusicError(f"weights at {path} do not fit the {name} model: {err}") from err
-    return model
+    return load_saved_weights(model, weights_file(name, folder), f"{name} model")
 
 
 def heldout_clips(seed: int | None = None) -> list[PianoClip]:

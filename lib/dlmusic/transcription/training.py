@@ -13,10 +13,17 @@ positives and negatives an equal total vote is ``w = 1 - p``
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import keras
 from keras import ops
+
+from dlmusic.callbacks import training_callbacks
+
+__all__ = [
+    "balanced_positive_weight",
+    "compile_nmp",
+    "training_callbacks",
+    "weighted_binary_crossentropy",
+]
 
 ONSET_POSITIVE_WEIGHT = 0.95
 """Basic Pitch's weight for positive onset targets (negatives get 1 - 0.95)."""
@@ -88,22 +95,3 @@ def compile_nmp(
         loss_weights={"contour": 1.0 if supervised_contour else 0.0, "note": 1.0, "onset": 1.0},
     )
     return model
-
-
-def training_callbacks(out_dir: str | Path, name: str) -> list[keras.callbacks.Callback]:
-    """TerminateOnNaN, ModelCheckpoint (best weights by validation loss) and CSVLogger.
-
-    Writes ``<out_dir>/<name>.weights.h5`` and ``<out_dir>/<name>.log.csv``.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.ModelCheckpoint(
-            out_dir / f"{name}.weights.h5",
-            monitor="val_loss",
-            save_best_only=True,
-            save_weights_only=True,
-        ),
-        keras.callbacks.CSVLogger(out_dir / f"{name}.log.csv"),
-    ]
