@@ -9,10 +9,11 @@ For each assignment, writes the example class (:mod:`dlmusic.autograde.example_c
 and grades it from scratch with ``dlmusic-grade``'s pipeline once per worker count,
 timing the whole ``autograde`` step. ``problem_set`` is graded as the whole class
 (20 submissions, the adversarial ones included, so the time limits count);
-``transcription`` as its four ordinary students (perfect, empty, half done, mangled
-by Colab), each handing in untrained weights of the right shape for the three
-networks (grading time does not depend on the weights' values: grading mode loads
-them and measures Fno on the held-out pieces either way). Prints a table and
+``transcription`` as six students (perfect, empty, half done, mangled by Colab,
+weights missing, weights swapped between networks), handing in untrained weights of
+the right shape for the three networks (grading time does not depend on the
+weights' values: grading mode loads them and measures Fno on the held-out pieces
+either way). Prints a table and
 writes ``benchmarks/results/grading.json`` (``seconds`` for the whole class,
 ``seconds_per_submission``).
 """
@@ -33,14 +34,15 @@ from dlmusic.autograde.collect import collect_folder
 from dlmusic.autograde.example_class import example_students, write_example_class
 from dlmusic.autograde.workspace import COURSE_ROOT, Workspace
 from dlmusic.datasets.summary import format_table
-from dlmusic.transcription.grading import MODEL_CONFIGS, weights_file
-from dlmusic.transcription.model import build_nmp
+from dlmusic.transcription.grading import write_untrained_weights
 
 RESULTS = Path(__file__).parent / "results" / "grading.json"
-ORDINARY_STUDENTS = ("perfect", "empty", "partial", "colab_mangled")
 CLASSES = {
     "problem_set": None,  # every example student
-    "transcription": ORDINARY_STUDENTS,
+    "transcription": (
+        *("perfect", "empty", "partial", "colab_mangled"),
+        *("missing_weights", "wrong_weights"),
+    ),
 }
 LIMITS = {
     "problem_set": Limits(cell_timeout_s=60, notebook_timeout_s=180, memory_bytes=3 * 2**30),
@@ -48,21 +50,10 @@ LIMITS = {
 }
 
 
-def untrained_weights(folder: Path) -> list[Path]:
-    """Weights files of the right shape for the transcription networks (not trained)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, config in MODEL_CONFIGS.items():
-        path = weights_file(name, folder)
-        build_nmp(**config, name=f"nmp_{name}").save_weights(path)
-        paths.append(path)
-    return paths
-
-
 def grade_class(assignment: str, students, workers: int, scratch: Path) -> dict[str, float]:
     """Write, collect and autograde the class from scratch; returns the timings."""
     notebook = f"{assignment}.ipynb"
-    extra = untrained_weights(scratch / "weights") if assignment == "transcription" else None
+    extra = write_untrained_weights(scratch / "weights") if assignment == "transcription" else None
     submissions = scratch / f"{assignment}-class"
     written = write_example_class(
         COURSE_ROOT / "assignments" / assignment / notebook,

@@ -11,7 +11,8 @@ empty file, an endless loop in a solution, ``sys.exit``, a killed kernel, a
 notebook deleting the grader's files, megabytes of output, stderr noise in a
 graded function, a tampered test cell, a deleted test cell, a memory bomb,
 a network download, a notebook that never ends, a changed kernel, inflated
-points, and a background process left running.
+points, and a background process left running; for an assignment that hands
+in weights files, also missing weights and weights of the wrong shape.
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ def write_example_class(
     solutions = solution_sources(nbformat.read(solution_path, as_version=4))
     perfect = filled_in(release, solutions)
     name = release_path.name
+    extra_files = list(extra_files or [])
+    cases = _CASES + (_WEIGHTS_CASES if extra_files else [])
     if out_dir.exists():
         shutil.rmtree(out_dir)
     written = []
-    for case in _CASES:
+    for case in cases:
         if students is not None and case.student.student not in students:
             continue
         folder = out_dir / case.student.student
@@ -122,15 +125,29 @@ def write_example_class(
             nbformat.write(content, target)
         else:
             target.write_text(content)
-        for extra in extra_files or []:
-            shutil.copy2(extra, folder / extra.name)
+        _hand_in_files(case.student.student, extra_files, folder)
         written.append(case.student)
     return written
 
 
-def example_students() -> list[ExampleStudent]:
-    """Every example student, with what the grader should make of it."""
-    return [case.student for case in _CASES]
+def _hand_in_files(student: str, files: list[Path], folder: Path) -> None:
+    """Copy the saved files, except for the students who lose or mix them up."""
+    if student == "missing_weights":
+        return
+    for index, path in enumerate(files):
+        # wrong_weights hands in each network's file under the next network's name
+        source = files[(index + 1) % len(files)] if student == "wrong_weights" else path
+        shutil.copy2(source, folder / path.name)
+
+
+def example_students(with_saved_files: bool = False) -> list[ExampleStudent]:
+    """Every example student, with what the grader should make of it.
+
+    ``with_saved_files``: also the two students who mishandle the weights
+    files an assignment hands in (written only when there are such files).
+    """
+    cases = _CASES + (_WEIGHTS_CASES if with_saved_files else [])
+    return [case.student for case in cases]
 
 
 @dataclass(frozen=True)
@@ -347,5 +364,15 @@ _CASES = [
         lambda release, solutions, perfect: _with_cell(
             perfect, "import subprocess\nsubprocess.Popen(['sleep', '600'])\n"
         ),
+    ),
+]
+_WEIGHTS_CASES = [
+    _Case(
+        ExampleStudent("missing_weights", "partial", "weights.h5", "weights not handed in"),
+        lambda release, solutions, perfect: perfect,
+    ),
+    _Case(
+        ExampleStudent("wrong_weights", "partial", "do not fit", "each network's file swapped"),
+        lambda release, solutions, perfect: perfect,
     ),
 ]

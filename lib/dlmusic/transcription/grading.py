@@ -55,6 +55,21 @@ def load_saved_model(name: str, folder: str | Path = ".") -> keras.Model:
     return load_saved_weights(model, weights_file(name, folder), f"{name} model")
 
 
+def write_untrained_weights(folder: str | Path) -> list[Path]:
+    """Save freshly initialised weights of every network where the notebook saves them.
+
+    Files of the right shape for the grader's plumbing (tests, the grading
+    benchmark); they transcribe nothing useful.
+    """
+    paths = []
+    for name, config in MODEL_CONFIGS.items():
+        path = weights_file(name, folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build_nmp(**config, name=f"nmp_{name}").save_weights(path)
+        paths.append(path)
+    return paths
+
+
 def heldout_clips(seed: int | None = None) -> list[PianoClip]:
     """The grading pieces (built on first use into the dataset cache, read once per seed)."""
     if seed is None:
