@@ -2,12 +2,16 @@
 
 Each synthetic corpus is built into a temporary sibling folder and renamed
 into place when complete, so an interrupted build never leaves a half-made
-dataset behind. A ``build.json`` manifest records the parameters (size, seed,
+dataset behind. Builders of the same folder take turns (an exclusive lock on
+``<folder>.lock``), so processes that need the same data at once, such as
+notebooks graded in parallel, build it once and never in each other's way.
+A ``build.json`` manifest records the parameters (size, seed,
 soundfont, package version); a folder whose manifest matches is reused.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
@@ -56,13 +60,18 @@ def build_once(
     manifest = {**params, "dlmusic_version": __version__}
     if not force and read_manifest(folder) == manifest:
         return folder
-    tmp = folder.with_name(folder.name + ".building")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    build(tmp)
-    (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with folder.with_name(folder.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not force and read_manifest(folder) == manifest:
+            return folder  # another process built it while this one waited
+        tmp = folder.with_name(folder.name + ".building")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        build(tmp)
+        (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
     return folder
 
 
