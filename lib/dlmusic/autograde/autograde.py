@@ -33,6 +33,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
+from dlmusic.autograde.collect import read_timestamp
 from dlmusic.autograde.repair import repair_file
 from dlmusic.autograde.sandbox import network_guard_dir, run_limited
 from dlmusic.autograde.workspace import Workspace, nbgrader_environment
@@ -245,7 +246,7 @@ def _last_error(output: str) -> str:
 def _record(workspace: Workspace, outcome: Outcome, shard: Path) -> None:
     """Write the outcome's scores into the workspace gradebook (main thread only)."""
     assignment, student = outcome.assignment, outcome.student
-    timestamp = _submission_timestamp(workspace.submission_dir(student, assignment))
+    timestamp = read_timestamp(workspace.submission_dir(student, assignment))
     with workspace.gradebook() as book, warnings.catch_warnings():
         # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings; the rows are right.
         warnings.simplefilter("ignore", SAWarning)
@@ -322,11 +323,6 @@ def _why_cell_lost_points(cell: nbformat.NotebookNode) -> str:
     if cell.get("execution_count") is None:
         return "not executed (an earlier cell stopped the kernel)"
     return "partial credit"
-
-
-def _submission_timestamp(folder: Path) -> str | None:
-    path = folder / "timestamp.txt"
-    return path.read_text().strip() or None if path.is_file() else None
 
 
 def _write_outcomes(workspace: Workspace, assignment: str, outcomes: list[Outcome]) -> None:

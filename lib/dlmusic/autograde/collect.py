@@ -73,7 +73,7 @@ def collect_folder(folder: str | Path, workspace: Workspace, assignment: str) ->
         handed_in = [p for p in files if p.name.endswith(SUBMITTED_EXTENSIONS)]
         timestamp = _folder_timestamp(student_folder, handed_in)
         destination = workspace.submission_dir(student_folder.name, assignment)
-        existing = _read_timestamp(destination)
+        existing = read_timestamp(destination)
         if existing is not None and parse_utc(existing) >= parse_utc(timestamp):
             collected.append(
                 Collected(
@@ -132,7 +132,7 @@ def collect_zip(
     for student in workspace.students_with_submissions(assignment):
         destination = workspace.submission_dir(student, assignment)
         actions = normalise_notebook_names(destination, release)
-        timestamp = _read_timestamp(destination)
+        timestamp = read_timestamp(destination)
         if timestamp is None:
             timestamp = _format_timestamp(_newest_mtime(list(destination.iterdir())))
             (destination / TIMESTAMP_FILE).write_text(timestamp)
@@ -196,7 +196,7 @@ def _release_names(workspace: Workspace, assignment: str) -> list[str]:
 
 
 def _folder_timestamp(folder: Path, files: list[Path]) -> str:
-    explicit = _read_timestamp(folder)
+    explicit = read_timestamp(folder)
     if explicit is not None:
         return explicit
     return _format_timestamp(_newest_mtime(files or [folder]))
@@ -211,7 +211,8 @@ def _format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
-def _read_timestamp(folder: Path) -> str | None:
+def read_timestamp(folder: Path) -> str | None:
+    """The submission time in ``folder``'s ``timestamp.txt``, or None when absent or empty."""
     path = folder / TIMESTAMP_FILE
     if not path.is_file():
         return None

@@ -92,12 +92,7 @@ def plot_images(
     ValueError
         No images, or an image that is not 2-D.
     """
-    if not images:
-        raise ValueError("give at least one image")
-    arrays = {title: np.asarray(image, dtype=np.float64) for title, image in images.items()}
-    for title, image in arrays.items():
-        if image.ndim != 2:
-            raise ValueError(f"image {title!r} must be 2-D, got shape {image.shape}")
+    arrays = _named_2d_arrays(images, "image")
     columns = columns or len(arrays)
     rows = -(-len(arrays) // columns)
     fig = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows), layout="constrained")
@@ -143,12 +138,7 @@ def plot_matrices(matrices: Mapping[str, np.ndarray], *, decimals: int = 0) -> F
     ValueError
         No matrices, or a matrix that is not 2-D.
     """
-    if not matrices:
-        raise ValueError("give at least one matrix")
-    arrays = {title: np.asarray(matrix, dtype=np.float64) for title, matrix in matrices.items()}
-    for title, matrix in arrays.items():
-        if matrix.ndim != 2:
-            raise ValueError(f"matrix {title!r} must be 2-D, got shape {matrix.shape}")
+    arrays = _named_2d_arrays(matrices, "matrix")
     low = min(float(matrix.min()) for matrix in arrays.values())
     high = max(float(matrix.max()) for matrix in arrays.values())
     fig = Figure(figsize=(3.2 * len(arrays), 3.2), layout="constrained")
@@ -170,3 +160,14 @@ def plot_matrices(matrices: Mapping[str, np.ndarray], *, decimals: int = 0) -> F
         ax.set_yticks([])
         ax.set_title(title)
     return fig
+
+
+def _named_2d_arrays(named: Mapping[str, np.ndarray], kind: str) -> dict[str, np.ndarray]:
+    """``title -> float64 array``; raises ValueError when empty or an array is not 2-D."""
+    if not named:
+        raise ValueError(f"give at least one {kind}")
+    arrays = {title: np.asarray(array, dtype=np.float64) for title, array in named.items()}
+    for title, array in arrays.items():
+        if array.ndim != 2:
+            raise ValueError(f"{kind} {title!r} must be 2-D, got shape {array.shape}")
+    return arrays
