@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import os
 import random
 import subprocess
 
@@ -18,6 +19,7 @@ from dlmusic.course import (
     install_system_packages_on_colab,
     is_colab,
     mode,
+    native_stderr_silenced,
     seed_everything,
     setup_notebook,
 )
@@ -198,3 +200,22 @@ def test_setup_notebook_on_colab_installs_packages_and_says_so(
 def test_mode_treats_an_empty_variable_as_unset(monkeypatch):
     monkeypatch.setenv("DLMUSIC_MODE", "")
     assert mode() == "full"
+
+
+def test_native_stderr_silenced_drops_what_c_code_writes_to_fd_2_and_restores_it(capfd):
+    os.write(2, b"before\n")
+    with native_stderr_silenced():
+        os.write(2, b"from C++\n")
+        print("stdout still works")
+    os.write(2, b"after\n")
+    captured = capfd.readouterr()
+    assert captured.err == "before\nafter\n"
+    assert captured.out == "stdout still works\n"
+
+
+def test_native_stderr_silenced_restores_fd_2_when_the_body_raises(capfd):
+    with pytest.raises(RuntimeError, match="boom"):
+        with native_stderr_silenced():
+            raise RuntimeError("boom")
+    os.write(2, b"visible\n")
+    assert capfd.readouterr().err == "visible\n"
