@@ -8,7 +8,6 @@ from PIL import Image
 
 from dlmusic.composer.rows import (
     MAX_ROW_HEIGHT_PX,
-    PageError,
     as_gray_page,
     find_rows,
     fit_row,
@@ -17,7 +16,7 @@ from dlmusic.composer.rows import (
     to_page_width,
 )
 from dlmusic.datasets import synthetic_scores
-from dlmusic.errors import DatasetError
+from dlmusic.errors import DatasetError, PageError
 
 STAFF_SPACING_PX = 10
 

@@ -44,6 +44,10 @@ class MidiError(DlmusicError, ValueError):
     """A MIDI file that is corrupt, unreadable or holds no notes."""
 
 
+class PageError(DlmusicError, ValueError):
+    """A sheet-music page image that cannot be sliced (wrong shape, too small, not an image)."""
+
+
 class SoundfontError(DlmusicError):
     """No usable soundfont or FluidSynth installation was found."""
 

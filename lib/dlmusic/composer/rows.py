@@ -24,7 +24,7 @@ from PIL import Image
 
 from dlmusic.datasets.records import ScorePage
 from dlmusic.datasets.sheet_folder import load_page_image
-from dlmusic.errors import DlmusicError
+from dlmusic.errors import PageError
 
 PAGE_WIDTH_PX = 1240
 """Pages are scaled to this width before slicing (A4 at 150 dpi, as engraved)."""
@@ -36,10 +36,6 @@ MAX_ROW_HEIGHT_PX = 1400
 """Taller runs are flagged: the tallest engraved system (a ten-voice madrigal) is 1282 px."""
 ROW_SHAPE = (70, 400)
 """(height, width) in pixels of a row as the networks see it."""
-
-
-class PageError(DlmusicError, ValueError):
-    """A page image that cannot be sliced (wrong shape, too small, not an image)."""
 
 
 @dataclass(frozen=True)
