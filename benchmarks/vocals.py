@@ -3,12 +3,16 @@
 Usage::
 
     python benchmarks/vocals.py --size full --epochs 60 --batches-per-epoch 50
-    python benchmarks/vocals.py --size quick --epochs 1 --batches-per-epoch 2   # smoke run
+    python benchmarks/vocals.py --size quick --epochs 1 --batches-per-epoch 2 \
+        --validation-tracks 1   # smoke run
 
 Trains the reference mask estimator (``dlmusic.separation.model``) twice with
-the same budget and seed on the ``train`` tracks of ``synthetic_stems``: once
+the same budget and seed on the ``train`` tracks of ``synthetic_stems`` (the
+last ``--validation-tracks`` of them held out to pick the best epoch): once
 with ideal-ratio-mask targets, once with ideal-binary-mask targets (batches
-of 16 sequences of 128 STFT frames, binary cross-entropy, Adam). Then every
+of 16 sequences of 128 STFT frames, the energy-weighted squared mask error,
+Adam); with ``--unweighted`` a third network learns ratio masks with every
+cell weighted alike, to show what the weighting buys. Then every
 ``test`` track (``--eval-s`` seconds of it, default all) is separated by each
 system and scored with ``mir_eval``'s BSS Eval on 4-second segments (median
 per track, mean over tracks): the mixture as estimate, the untrained
@@ -28,6 +32,7 @@ import os
 import platform
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -44,25 +49,31 @@ from dlmusic.transcription.training import training_callbacks
 
 RESULTS = Path(__file__).parent / "results" / "vocals.json"
 WEIGHTS_DIR = Path("build/bench")
+NETWORK_NAMES = {
+    "ratio": "ratio-mask targets",
+    "binary": "binary-mask targets",
+    "ratio_unweighted": "ratio-mask targets, unweighted loss",
+}
 
 
 def train(
-    target: str, tracks, validation_tracks, cache: TrackCache, args
+    target: str, weighting: str, tracks, validation_tracks, cache: TrackCache, args
 ) -> tuple[keras.Model, float]:
     """Train the reference network on ``target`` masks; returns it (best epoch) and wall seconds."""
     keras.utils.set_random_seed(0)
     data = FrameSequences(
         tracks,
         target=target,
+        weighting=weighting,
         cache=cache,
         batch_size=args.batch_size,
         batches_per_epoch=args.batches_per_epoch,
         progress=False,
     )
     print(data.report())
-    validation = fixed_sequences(validation_tracks, target=target, cache=cache)
-    model = compile_mask_estimator(build_mask_estimator(name=f"vocals_{target}_mask"))
-    name = f"vocals_{target}_mask"
+    validation = fixed_sequences(validation_tracks, target=target, weighting=weighting, cache=cache)
+    name = f"vocals_{target}_mask" + ("" if weighting == "energy" else f"_{weighting}")
+    model = compile_mask_estimator(build_mask_estimator(name=name))
     start = time.perf_counter()
     model.fit(
         data,
@@ -78,6 +89,10 @@ def train(
     return model, seconds
 
 
+def separate_with(model: keras.Model, song) -> dict[str, np.ndarray]:
+    return separate(model, song.mixture)
+
+
 def oracle(song, kind: str) -> dict[str, np.ndarray]:
     vocals, accompaniment = stft(song.vocals), stft(song.accompaniment)
     mask = (ideal_binary_mask if kind == "ibm" else ideal_ratio_mask)(vocals, accompaniment)
@@ -91,17 +106,34 @@ def main() -> int:
     parser.add_argument("--batches-per-epoch", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--eval-s", type=float, default=None, help="seconds of each test track")
+    parser.add_argument(
+        "--unweighted",
+        action="store_true",
+        help="also train a ratio-mask network with every cell weighted alike",
+    )
+    parser.add_argument(
+        "--validation-tracks", type=int, default=3, help="train tracks held out for validation"
+    )
     args = parser.parse_args()
 
     root = build_synthetic_stems(size=args.size, progress=False)
     train_tracks = load_synthetic_stems(root, subset="train")
+    if not 0 < args.validation_tracks < len(train_tracks):
+        parser.error(f"--validation-tracks must be between 1 and {len(train_tracks) - 1}")
+    validation_tracks = train_tracks[-args.validation_tracks :]
+    train_tracks = train_tracks[: -args.validation_tracks]
     test_tracks = load_synthetic_stems(root, subset="test")
-    cache = TrackCache(max_tracks=len(train_tracks) + len(test_tracks))
+    cache = TrackCache(max_tracks=len(train_tracks) + len(validation_tracks))
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
 
+    networks = {"ratio": ("ratio", "energy"), "binary": ("binary", "energy")}
+    if args.unweighted:
+        networks["ratio_unweighted"] = ("ratio", "uniform")
     models, seconds = {}, {}
-    for target in ("ratio", "binary"):
-        models[target], seconds[target] = train(target, train_tracks, test_tracks[:3], cache, args)
+    for label, (target, weighting) in networks.items():
+        models[label], seconds[label] = train(
+            target, weighting, train_tracks, validation_tracks, cache, args
+        )
     keras.utils.set_random_seed(0)
     untrained = build_mask_estimator()
 
@@ -111,8 +143,10 @@ def main() -> int:
         "untrained network": lambda song: separate(untrained, song.mixture),
         "oracle IBM": lambda song: oracle(song, "ibm"),
         "oracle IRM": lambda song: oracle(song, "irm"),
-        "trained, ratio-mask targets": lambda song: separate(models["ratio"], song.mixture),
-        "trained, binary-mask targets": lambda song: separate(models["binary"], song.mixture),
+        **{
+            f"trained, {NETWORK_NAMES[label]}": partial(separate_with, models[label])
+            for label in models
+        },
     }
     scores = {}
     for name, estimate in systems.items():
@@ -146,9 +180,9 @@ def main() -> int:
             f"(BSS Eval on 4 s segments, median per track, mean over tracks)",
         )
     )
-    for target, wall in seconds.items():
+    for label, wall in seconds.items():
         print(
-            f"{target}-mask network: {steps} steps of {args.batch_size} x 128 frames "
+            f"{NETWORK_NAMES[label]}: {steps} steps of {args.batch_size} x 128 frames "
             f"in {wall:.0f} s"
         )
 
@@ -156,6 +190,8 @@ def main() -> int:
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "dataset": f"synthetic_stems/{args.size}",
+        "train_tracks": len(train_tracks),
+        "validation_tracks": len(validation_tracks),
         "test_tracks": len(songs),
         "eval_seconds_per_track": args.eval_s,
         "training": {
@@ -164,6 +200,8 @@ def main() -> int:
             "batch_size": args.batch_size,
             "sequence_frames": 128,
             "steps": steps,
+            "loss": "squared mask error weighted by the mixture energy |X|^2 "
+            "(unweighted: every cell weighs 1)",
         },
         "systems": {
             name: {
@@ -177,7 +215,7 @@ def main() -> int:
             }
             for name, result in scores.items()
         },
-        "seconds": {f"train_{target}": wall for target, wall in seconds.items()},
+        "seconds": {f"train_{label}": wall for label, wall in seconds.items()},
     }
     # Only a full-size run is a result; smoke runs go beside the weights.
     out = RESULTS if args.size == "full" else WEIGHTS_DIR / f"vocals_{args.size}.json"

@@ -15,6 +15,7 @@ from dlmusic.separation.data import (
     TrackSpectra,
     TrackStems,
     check_stems,
+    energy_weights,
     fixed_sequences,
     load_stems,
     malformed_frames,
@@ -141,10 +142,11 @@ def test_frame_sequences_are_mixture_magnitudes_and_masks(tracks):
         sequence_frames=SEQUENCE,
         progress=False,
     )
-    x, y = data[0]
-    assert x.shape == y.shape == (3, SEQUENCE, N_BINS)
-    assert x.dtype == y.dtype == np.float32 and x.min() >= 0
+    x, y, w = data[0]
+    assert x.shape == y.shape == w.shape == (3, SEQUENCE, N_BINS)
+    assert x.dtype == y.dtype == w.dtype == np.float32 and x.min() >= 0
     assert set(np.unique(y)) <= {0.0, 1.0}
+    np.testing.assert_allclose(w, x**2, rtol=1e-6)
     np.testing.assert_array_equal(data[0][0], x)
     data.on_epoch_end()
     assert not np.array_equal(data[0][0], x), "a new epoch draws new sequences"
@@ -169,13 +171,29 @@ def test_sequences_longer_than_every_track_are_refused(tracks):
         FrameSequences(tracks, sequence_frames=1000, progress=False)
     with pytest.raises(ValueError, match="mask target"):
         FrameSequences(tracks, target="soft", progress=False)
+    with pytest.raises(ValueError, match="weighting"):
+        FrameSequences(tracks, weighting="loud", progress=False)
 
 
 def test_fixed_sequences_cut_each_track_without_overlap(tracks):
-    x, y = fixed_sequences(tracks, target="ratio", sequence_frames=SEQUENCE)
+    x, y, w = fixed_sequences(tracks, target="ratio", weighting="uniform", sequence_frames=SEQUENCE)
     expected = sum(n_frames(n) // SEQUENCE for n in (SAMPLE_RATE_HZ // 2, SAMPLE_RATE_HZ))
-    assert x.shape == y.shape == (expected, SEQUENCE, N_BINS)
+    assert x.shape == y.shape == w.shape == (expected, SEQUENCE, N_BINS)
     assert 0 <= y.min() and y.max() <= 1
+    assert np.all(w == 1.0)
+
+
+def test_energy_weighted_mask_error_is_the_error_of_the_masked_magnitudes():
+    rng = np.random.default_rng(5)
+    magnitude = rng.uniform(0, 30, (2, 4, N_BINS)).astype(np.float32)
+    ideal, predicted = rng.uniform(0, 1, (2, 2, 4, N_BINS)).astype(np.float32)
+    weighted = energy_weights(magnitude) * (predicted - ideal) ** 2
+    np.testing.assert_allclose(
+        weighted, (predicted * magnitude - ideal * magnitude) ** 2, rtol=1e-4, atol=1e-6
+    )
+    assert np.all(energy_weights(magnitude, "uniform") == 1.0)
+    with pytest.raises(ValueError, match="weighting"):
+        energy_weights(magnitude, "loud")
 
 
 def test_heldout_stems_are_test_tracks_only():

@@ -7,7 +7,7 @@ import pytest
 
 from dlmusic.errors import ChannelError, DlmusicError
 from dlmusic.separation import grading
-from dlmusic.separation.data import TrackStems
+from dlmusic.separation.data import TrackStems, energy_weights
 from dlmusic.separation.model import (
     build_mask_estimator,
     compile_mask_estimator,
@@ -46,13 +46,31 @@ def test_separate_returns_audio_of_the_mixture_length_that_adds_up(model):
         predict_mask(model, np.stack([mixture, mixture]))
 
 
-def test_a_few_steps_lower_the_mask_loss():
+def test_a_few_steps_lower_the_energy_weighted_mask_loss():
     rng = np.random.default_rng(1)
     magnitude = rng.uniform(0, 2, (4, 16, N_BINS)).astype(np.float32)
     target = (magnitude > 1).astype(np.float32)
     network = compile_mask_estimator(build_mask_estimator(), learning_rate=1e-2)
-    history = network.fit(magnitude, target, epochs=8, batch_size=4, verbose=0)
+    history = network.fit(
+        magnitude,
+        target,
+        sample_weight=energy_weights(magnitude),
+        epochs=8,
+        batch_size=4,
+        verbose=0,
+    )
     assert history.history["loss"][-1] < 0.8 * history.history["loss"][0]
+
+
+def test_the_loss_is_the_mean_weighted_squared_error_of_each_cell():
+    rng = np.random.default_rng(4)
+    magnitude = rng.uniform(0, 3, (2, 6, N_BINS)).astype(np.float32)
+    target = rng.uniform(0, 1, magnitude.shape).astype(np.float32)
+    weights = energy_weights(magnitude)
+    network = compile_mask_estimator(build_mask_estimator())
+    loss = network.evaluate(magnitude, target, sample_weight=weights, verbose=0)
+    predicted = np.asarray(network(magnitude, training=False))
+    np.testing.assert_allclose(loss, np.mean(weights * (predicted - target) ** 2), rtol=1e-4)
 
 
 def test_saved_weights_load_into_the_grader_network(model, tmp_path):

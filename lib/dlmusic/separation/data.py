@@ -13,7 +13,8 @@ habit worth keeping for any audio corpus:
    mixture) are dropped, and the counts are reported, never dropped silently;
 4. :class:`FrameSequences`: a ``keras.utils.PyDataset`` of batches of
    ``SEQUENCE_FRAMES`` consecutive clean frames of the mixture magnitude,
-   with the ideal binary or ratio mask as the target.
+   with the ideal binary or ratio mask as the target and each cell's weight
+   in the loss (:func:`energy_weights`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ MISMATCH_TOLERANCE = 0.1
 """A frame whose ``|mixture - vocals - accompaniment|`` exceeds this fraction of
 ``|mixture|`` (L2 over bins) has stems that do not add up to the mixture."""
 FRAME_PROBLEMS = ("non_finite", "silent", "stems_do_not_sum")
+WEIGHTINGS = ("energy", "uniform")
+"""How the mask loss weighs the cells: by the mixture's energy, or all alike."""
 METADATA_COLUMNS = ("name", "subset", "duration_s", "sample_rate_hz", "channels", "n_frames")
 
 
@@ -371,6 +374,33 @@ class TrackCache:
         return spectra
 
 
+def energy_weights(mixture_magnitude: np.ndarray, weighting: str = "energy") -> np.ndarray:
+    """Each STFT cell's weight in the mask loss.
+
+    With ``"energy"`` the weight is ``|X|^2``, the mixture's energy in the
+    cell: a squared mask error ``(m_hat - m)^2`` weighted this way is the
+    squared error of the masked magnitudes, ``(m_hat |X| - m |X|)^2``, so
+    the loss spends its effort where the audio is loud, as SDR does. A mask
+    error in a silent cell changes nothing you can hear. ``"uniform"``
+    weighs every cell 1.
+
+    Parameters
+    ----------
+    mixture_magnitude : np.ndarray, any shape
+        ``|X|``, the mixture's STFT magnitudes.
+    weighting : {"energy", "uniform"}
+
+    Returns
+    -------
+    np.ndarray, float32, the shape of ``mixture_magnitude``
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}; expected one of {WEIGHTINGS}")
+    if weighting == "uniform":
+        return np.ones_like(mixture_magnitude, dtype=np.float32)
+    return np.square(mixture_magnitude, dtype=np.float32)
+
+
 class FrameSequences(keras.utils.PyDataset):
     """Batches of ``SEQUENCE_FRAMES`` consecutive usable frames and their ideal masks.
 
@@ -384,6 +414,8 @@ class FrameSequences(keras.utils.PyDataset):
     tracks : sequence of StemTrack
     target : {"binary", "ratio"}
         The mask the network learns.
+    weighting : {"energy", "uniform"}
+        Each cell's weight in the loss (:func:`energy_weights`).
     cache : TrackCache or None
         Where decoded tracks are kept; a new one holding every track by default.
     batch_size, batches_per_epoch : int
@@ -392,8 +424,10 @@ class FrameSequences(keras.utils.PyDataset):
     progress : bool
         Show a progress bar while the tracks are decoded the first time.
 
-    Batches are ``(x, y)``: ``x`` the mixture magnitudes and ``y`` the mask,
-    both ``(batch_size, sequence_frames, N_BINS)`` float32.
+    Batches are ``(x, y, w)``: ``x`` the mixture magnitudes, ``y`` the mask
+    and ``w`` the cell weights, each ``(batch_size, sequence_frames, N_BINS)``
+    float32. Keras multiplies a loss that keeps one value per cell (such as
+    :func:`dlmusic.separation.model.cellwise_squared_error`) by ``w``.
     """
 
     def __init__(
@@ -401,6 +435,7 @@ class FrameSequences(keras.utils.PyDataset):
         tracks: Sequence[StemTrack],
         *,
         target: str = "ratio",
+        weighting: str = "energy",
         cache: TrackCache | None = None,
         batch_size: int = 16,
         batches_per_epoch: int = 50,
@@ -414,8 +449,11 @@ class FrameSequences(keras.utils.PyDataset):
             raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
         if not tracks:
             raise DatasetError("FrameSequences needs at least one track")
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"unknown weighting {weighting!r}; expected one of {WEIGHTINGS}")
         self.tracks = list(tracks)
         self.target = target
+        self.weighting = weighting
         self.cache = cache if cache is not None else TrackCache(max_tracks=len(self.tracks))
         self.batch_size = batch_size
         self.batches_per_epoch = batches_per_epoch
@@ -438,7 +476,7 @@ class FrameSequences(keras.utils.PyDataset):
     def __len__(self) -> int:
         return self.batches_per_epoch
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         chosen = rng.choice(
             len(self.tracks), size=self.batch_size, p=self.n_starts / self.n_starts.sum()
@@ -450,7 +488,8 @@ class FrameSequences(keras.utils.PyDataset):
             frames = slice(start, start + self.sequence_frames)
             inputs.append(spectra.mixture[frames])
             targets.append(spectra.mask(self.target, frames))
-        return np.stack(inputs), np.stack(targets)
+        inputs = np.stack(inputs)
+        return inputs, np.stack(targets), energy_weights(inputs, self.weighting)
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
@@ -475,17 +514,21 @@ def fixed_sequences(
     tracks: Sequence[StemTrack],
     *,
     target: str = "ratio",
+    weighting: str = "energy",
     cache: TrackCache | None = None,
     sequence_frames: int = SEQUENCE_FRAMES,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Consecutive, non-overlapping usable sequences of ``tracks`` (validation data).
 
     Returns
     -------
-    x, y : np.ndarray, shape (n_sequences, sequence_frames, N_BINS), float32
+    x, y, w : np.ndarray, shape (n_sequences, sequence_frames, N_BINS), float32
+        Mixture magnitudes, masks and cell weights, as :class:`FrameSequences` batches.
     """
     if target not in MASK_TARGETS:
         raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}; expected one of {WEIGHTINGS}")
     cache = cache if cache is not None else TrackCache(max_tracks=max(1, len(tracks)))
     inputs, targets = [], []
     for track in tracks:
@@ -501,4 +544,5 @@ def fixed_sequences(
             f"no sequence of {sequence_frames} usable frames in {len(tracks)} tracks"
         )
     shape = (-1, sequence_frames, N_BINS)
-    return np.stack(inputs).reshape(shape), np.stack(targets).reshape(shape)
+    inputs = np.stack(inputs).reshape(shape)
+    return inputs, np.stack(targets).reshape(shape), energy_weights(inputs, weighting)
