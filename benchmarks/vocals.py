@@ -20,7 +20,8 @@ network, the oracle ideal binary and ratio masks (the ceiling), and the two
 trained networks. Prints SDR / SIR / SAR for vocals and accompaniment side
 by side, the vocal SDR improvement over the mixture, the gap to the oracle
 IRM, and training wall time; a full-size run writes
-``benchmarks/results/vocals.json`` (other sizes ``build/bench/vocals_<size>.json``).
+``benchmarks/results/vocals.json`` or ``--results`` (other sizes
+``build/bench/vocals_<size>.json``).
 Weights go to ``build/bench/``.
 """
 
@@ -106,6 +107,9 @@ def main() -> int:
     parser.add_argument("--batches-per-epoch", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--eval-s", type=float, default=None, help="seconds of each test track")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="JSON file of a full-size run"
+    )
     parser.add_argument(
         "--unweighted",
         action="store_true",
@@ -218,7 +222,7 @@ def main() -> int:
         "seconds": {f"train_{label}": wall for label, wall in seconds.items()},
     }
     # Only a full-size run is a result; smoke runs go beside the weights.
-    out = RESULTS if args.size == "full" else WEIGHTS_DIR / f"vocals_{args.size}.json"
+    out = args.results if args.size == "full" else WEIGHTS_DIR / f"vocals_{args.size}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
