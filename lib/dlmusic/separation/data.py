@@ -374,6 +374,12 @@ class TrackCache:
         return spectra
 
 
+def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
+    """Raise ValueError naming ``what`` and the allowed ``choices`` unless ``value`` is one."""
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {choices}")
+
+
 def energy_weights(mixture_magnitude: np.ndarray, weighting: str = "energy") -> np.ndarray:
     """Each STFT cell's weight in the mask loss.
 
@@ -394,8 +400,7 @@ def energy_weights(mixture_magnitude: np.ndarray, weighting: str = "energy") -> 
     -------
     np.ndarray, float32, the shape of ``mixture_magnitude``
     """
-    if weighting not in WEIGHTINGS:
-        raise ValueError(f"unknown weighting {weighting!r}; expected one of {WEIGHTINGS}")
+    _check_choice(weighting, WEIGHTINGS, "weighting")
     if weighting == "uniform":
         return np.ones_like(mixture_magnitude, dtype=np.float32)
     return np.square(mixture_magnitude, dtype=np.float32)
@@ -445,12 +450,10 @@ class FrameSequences(keras.utils.PyDataset):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        if target not in MASK_TARGETS:
-            raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
+        _check_choice(target, MASK_TARGETS, "mask target")
         if not tracks:
             raise DatasetError("FrameSequences needs at least one track")
-        if weighting not in WEIGHTINGS:
-            raise ValueError(f"unknown weighting {weighting!r}; expected one of {WEIGHTINGS}")
+        _check_choice(weighting, WEIGHTINGS, "weighting")
         self.tracks = list(tracks)
         self.target = target
         self.weighting = weighting
@@ -525,10 +528,8 @@ def fixed_sequences(
     x, y, w : np.ndarray, shape (n_sequences, sequence_frames, N_BINS), float32
         Mixture magnitudes, masks and cell weights, as :class:`FrameSequences` batches.
     """
-    if target not in MASK_TARGETS:
-        raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
-    if weighting not in WEIGHTINGS:
-        raise ValueError(f"unknown weighting {weighting!r}; expected one of {WEIGHTINGS}")
+    _check_choice(target, MASK_TARGETS, "mask target")
+    _check_choice(weighting, WEIGHTINGS, "weighting")
     cache = cache if cache is not None else TrackCache(max_tracks=max(1, len(tracks)))
     inputs, targets = [], []
     for track in tracks:
