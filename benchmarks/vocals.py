@@ -12,7 +12,9 @@ last ``--validation-tracks`` of them held out to pick the best epoch): once
 with ideal-ratio-mask targets, once with ideal-binary-mask targets (batches
 of 16 sequences of 128 STFT frames, the energy-weighted squared mask error,
 Adam); with ``--unweighted`` a third network learns ratio masks with every
-cell weighted alike, to show what the weighting buys. Then every
+cell weighted alike, to show what the weighting buys. ``--remix R`` makes
+that share of every batch's sequences new songs (one track's voice over
+another's accompaniment, ``FrameSequences(remix=R)``). Then every
 ``test`` track (``--eval-s`` seconds of it, default all) is separated by each
 system and scored with ``mir_eval``'s BSS Eval on 4-second segments (median
 per track, mean over tracks): the mixture as estimate, the untrained
@@ -66,6 +68,7 @@ def train(
         tracks,
         target=target,
         weighting=weighting,
+        remix=args.remix,
         cache=cache,
         batch_size=args.batch_size,
         batches_per_epoch=args.batches_per_epoch,
@@ -114,6 +117,12 @@ def main() -> int:
         "--unweighted",
         action="store_true",
         help="also train a ratio-mask network with every cell weighted alike",
+    )
+    parser.add_argument(
+        "--remix",
+        type=float,
+        default=0.0,
+        help="share of training sequences remixed from two tracks (0 to 1)",
     )
     parser.add_argument(
         "--validation-tracks", type=int, default=3, help="train tracks held out for validation"
@@ -187,7 +196,7 @@ def main() -> int:
     for label, wall in seconds.items():
         print(
             f"{NETWORK_NAMES[label]}: {steps} steps of {args.batch_size} x 128 frames "
-            f"in {wall:.0f} s"
+            f"in {wall:.0f} s" + (f", {args.remix:.0%} of them remixed" if args.remix else "")
         )
 
     results = {
@@ -204,6 +213,7 @@ def main() -> int:
             "batch_size": args.batch_size,
             "sequence_frames": 128,
             "steps": steps,
+            "remix": args.remix,
             "loss": "squared mask error weighted by the mixture energy |X|^2 "
             "(unweighted: every cell weighs 1)",
         },

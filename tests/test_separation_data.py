@@ -20,8 +20,10 @@ from dlmusic.separation.data import (
     load_stems,
     malformed_frames,
     read_track_metadata,
+    remixed_sequence,
     track_metadata,
 )
+from dlmusic.separation.masks import ideal_binary_mask
 from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, n_frames, stft
 
 SEQUENCE = 8
@@ -173,6 +175,49 @@ def test_sequences_longer_than_every_track_are_refused(tracks):
         FrameSequences(tracks, target="soft", progress=False)
     with pytest.raises(ValueError, match="weighting"):
         FrameSequences(tracks, weighting="loud", progress=False)
+
+
+def test_a_remixed_sequence_is_the_sum_of_the_two_waveforms():
+    voice, backing = song(7, 40 * HOP_SAMPLES)["vocals"], song(8, 40 * HOP_SAMPLES)["accompaniment"]
+    gain = 10 ** (-4.5 / 20)
+    mixture, mask = remixed_sequence(stft(voice).T, stft(backing).T, -4.5, "binary")
+    np.testing.assert_allclose(mixture, np.abs(stft(gain * voice + backing)).T, atol=1e-3)
+    np.testing.assert_array_equal(
+        mask, ideal_binary_mask(gain * np.abs(stft(voice)), np.abs(stft(backing))).T
+    )
+    assert mixture.dtype == mask.dtype == np.float32
+
+
+def test_remixing_puts_the_voice_of_one_track_over_the_accompaniment_of_another(tracks):
+    def loader(track):
+        # Song 0 keeps only its voice, song 1 only its accompaniment: any mask between
+        # 0 and 1 must come from a voice laid over another track's accompaniment.
+        stems = load_stems(track)
+        keep = "vocals" if track.name == "song 0" else "accompaniment"
+        kept = getattr(stems, keep)
+        silent = np.zeros_like(kept)
+        parts = {"vocals": silent, "accompaniment": silent, keep: kept}
+        return TrackStems(stems.name, kept, **parts)
+
+    def mixed_rows(remix):
+        data = FrameSequences(
+            tracks,
+            target="ratio",
+            remix=remix,
+            cache=TrackCache(loader=loader),
+            batch_size=64,
+            sequence_frames=SEQUENCE,
+            progress=False,
+        )
+        x, y, w = data[0]
+        np.testing.assert_allclose(w, x**2, rtol=1e-6)
+        return sum(bool(np.any((mask > 0.05) & (mask < 0.95))) for mask in y)
+
+    assert mixed_rows(0.0) == 0
+    # Tracks are drawn by usable sequences (37 and 80): 22 % of the pairs are (voice 0, backing 1).
+    assert mixed_rows(1.0) >= 6
+    with pytest.raises(ValueError, match="remix"):
+        FrameSequences(tracks, remix=1.5, progress=False)
 
 
 def test_fixed_sequences_cut_each_track_without_overlap(tracks):

@@ -14,7 +14,9 @@ habit worth keeping for any audio corpus:
 4. :class:`FrameSequences`: a ``keras.utils.PyDataset`` of batches of
    ``SEQUENCE_FRAMES`` consecutive clean frames of the mixture magnitude,
    with the ideal binary or ratio mask as the target and each cell's weight
-   in the loss (:func:`energy_weights`).
+   in the loss (:func:`energy_weights`); optionally remixed (the voice of
+   one song over the accompaniment of another, at a random gain), so that a
+   few dozen songs give the network new mixtures in every batch.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ MISMATCH_TOLERANCE = 0.1
 FRAME_PROBLEMS = ("non_finite", "silent", "stems_do_not_sum")
 WEIGHTINGS = ("energy", "uniform")
 """How the mask loss weighs the cells: by the mixture's energy, or all alike."""
+REMIX_GAIN_DB = 6.0
+"""A remixed sequence's voice is scaled by a gain drawn uniformly in +-this many dB."""
 METADATA_COLUMNS = ("name", "subset", "duration_s", "sample_rate_hz", "channels", "n_frames")
 
 
@@ -255,13 +259,17 @@ def malformed_frames(
 
 @dataclass(frozen=True, eq=False)
 class TrackSpectra:
-    """A decoded track as the sampler needs it: magnitudes, frame-major.
+    """A decoded track as the sampler needs it: STFTs, frame-major.
 
     Attributes
     ----------
     name : str
-    mixture, vocals, accompaniment : np.ndarray, shape (n_frames, N_BINS), float32
-        STFT magnitudes (non-finite cells set to 0; those frames are not usable).
+    mixture : np.ndarray, shape (n_frames, N_BINS), float32
+        STFT magnitudes of the mixture.
+    vocals, accompaniment : np.ndarray, shape (n_frames, N_BINS), complex64
+        Complex STFTs of the two stems: complex, so that the voice of one
+        track and the accompaniment of another add up to a true mixture.
+        Non-finite cells of all three are set to 0; those frames are not usable.
     usable : np.ndarray, shape (n_frames,), bool
         Frames that are not malformed.
     problems : dict
@@ -294,25 +302,20 @@ class TrackSpectra:
         problems = malformed_frames(*spectra)
         usable = ~np.any(list(problems.values()), axis=0)
         mixture, vocals, accompaniment = (
-            np.nan_to_num(np.abs(spectrum)).T.astype(np.float32) for spectrum in spectra
+            np.ascontiguousarray(np.nan_to_num(spectrum).T) for spectrum in spectra
         )
         return cls(
             name=stems.name,
-            mixture=mixture,
-            vocals=vocals,
-            accompaniment=accompaniment,
+            mixture=np.abs(mixture).astype(np.float32),
+            vocals=vocals.astype(np.complex64),
+            accompaniment=accompaniment.astype(np.complex64),
             usable=usable,
             problems={name: int(flags.sum()) for name, flags in problems.items()},
         )
 
     def mask(self, target: str, frames: slice = slice(None)) -> np.ndarray:
         """The ideal ``target`` mask of ``frames``, shape ``(n_selected_frames, N_BINS)``."""
-        vocals, accompaniment = self.vocals[frames], self.accompaniment[frames]
-        if target == "binary":
-            return ideal_binary_mask(vocals, accompaniment)
-        if target == "ratio":
-            return ideal_ratio_mask(vocals, accompaniment)
-        raise ValueError(f"unknown mask target {target!r}; expected one of {MASK_TARGETS}")
+        return ideal_mask(target, self.vocals[frames], self.accompaniment[frames])
 
     def sequence_starts(self, length: int) -> np.ndarray:
         """First frames of every run of ``length`` usable frames."""
@@ -320,6 +323,40 @@ class TrackSpectra:
             return np.zeros(0, dtype=int)
         bad = np.concatenate([[0], np.cumsum(~self.usable)])
         return np.flatnonzero(bad[length:] == bad[:-length])
+
+
+def ideal_mask(target: str, vocals: np.ndarray, accompaniment: np.ndarray) -> np.ndarray:
+    """The ideal ``target`` mask (:data:`MASK_TARGETS`) of two STFTs or magnitudes of one shape."""
+    _check_choice(target, MASK_TARGETS, "mask target")
+    if target == "binary":
+        return ideal_binary_mask(vocals, accompaniment)
+    return ideal_ratio_mask(vocals, accompaniment)
+
+
+def remixed_sequence(
+    vocals: np.ndarray, accompaniment: np.ndarray, vocal_gain_db: float, target: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A new mixture of two stems' STFTs and its ideal mask.
+
+    Parameters
+    ----------
+    vocals, accompaniment : np.ndarray, shape (n_frames, N_BINS), complex
+        STFTs of a voice and of an accompaniment, usually of different songs.
+    vocal_gain_db : float
+        The voice is scaled by ``10 ** (vocal_gain_db / 20)`` first.
+    target : {"binary", "ratio"}
+
+    Returns
+    -------
+    mixture : np.ndarray, shape (n_frames, N_BINS), float32
+        ``|g V + A|``: the magnitude of the sum of the complex STFTs, which
+        is the STFT of the sum of the two waveforms.
+    mask : np.ndarray, shape (n_frames, N_BINS), float32
+        The ideal ``target`` mask of ``g V`` against ``A``.
+    """
+    vocals = np.asarray(vocals) * np.float32(10.0 ** (vocal_gain_db / 20.0))
+    mask = ideal_mask(target, vocals, accompaniment)
+    return np.abs(vocals + accompaniment).astype(np.float32), mask
 
 
 def _frames_touching(bad_samples: np.ndarray, count: int) -> np.ndarray:
@@ -414,6 +451,15 @@ class FrameSequences(keras.utils.PyDataset):
     ``(seed, epoch, batch)`` so runs repeat. Malformed frames never enter a
     sequence; :meth:`report` says how many were dropped and why.
 
+    With ``remix > 0`` that share of the sequences is a new song: the voice
+    of one drawn sequence, scaled by a gain drawn in +-:data:`REMIX_GAIN_DB`,
+    over the accompaniment of another drawn sequence (usually of another
+    track). The two complex STFTs are added, so the mixture is exactly what
+    the two stems would sound like together, and the target mask is that of
+    the two stems. A network that has seen 27 songs then never sees the same
+    mixture twice, the standard cure for a separator that memorises its
+    training songs (Uhlich et al., ICASSP 2017).
+
     Parameters
     ----------
     tracks : sequence of StemTrack
@@ -421,6 +467,8 @@ class FrameSequences(keras.utils.PyDataset):
         The mask the network learns.
     weighting : {"energy", "uniform"}
         Each cell's weight in the loss (:func:`energy_weights`).
+    remix : float
+        Share of the sequences, in [0, 1], that are remixed (see above).
     cache : TrackCache or None
         Where decoded tracks are kept; a new one holding every track by default.
     batch_size, batches_per_epoch : int
@@ -441,6 +489,7 @@ class FrameSequences(keras.utils.PyDataset):
         *,
         target: str = "ratio",
         weighting: str = "energy",
+        remix: float = 0.0,
         cache: TrackCache | None = None,
         batch_size: int = 16,
         batches_per_epoch: int = 50,
@@ -454,9 +503,12 @@ class FrameSequences(keras.utils.PyDataset):
         if not tracks:
             raise DatasetError("FrameSequences needs at least one track")
         _check_choice(weighting, WEIGHTINGS, "weighting")
+        if not 0.0 <= remix <= 1.0:
+            raise ValueError(f"remix is the share of remixed sequences, in [0, 1]; got {remix}")
         self.tracks = list(tracks)
         self.target = target
         self.weighting = weighting
+        self.remix = remix
         self.cache = cache if cache is not None else TrackCache(max_tracks=len(self.tracks))
         self.batch_size = batch_size
         self.batches_per_epoch = batches_per_epoch
@@ -481,18 +533,31 @@ class FrameSequences(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        chosen = rng.choice(
-            len(self.tracks), size=self.batch_size, p=self.n_starts / self.n_starts.sum()
-        )
         inputs, targets = [], []
-        for track_index in chosen:
-            spectra = self.cache.get(self.tracks[track_index])
-            start = int(rng.choice(spectra.sequence_starts(self.sequence_frames)))
-            frames = slice(start, start + self.sequence_frames)
-            inputs.append(spectra.mixture[frames])
-            targets.append(spectra.mask(self.target, frames))
-        inputs = np.stack(inputs)
+        for _ in range(self.batch_size):
+            spectra, frames = self._draw_sequence(rng)
+            if self.remix and rng.random() < self.remix:
+                other, other_frames = self._draw_sequence(rng)
+                mixture, mask = remixed_sequence(
+                    spectra.vocals[frames],
+                    other.accompaniment[other_frames],
+                    rng.uniform(-REMIX_GAIN_DB, REMIX_GAIN_DB),
+                    self.target,
+                )
+                inputs.append(mixture)
+                targets.append(mask)
+            else:
+                inputs.append(spectra.mixture[frames])
+                targets.append(spectra.mask(self.target, frames))
+        inputs = np.stack(inputs).astype(np.float32)
         return inputs, np.stack(targets), energy_weights(inputs, self.weighting)
+
+    def _draw_sequence(self, rng: np.random.Generator) -> tuple[TrackSpectra, slice]:
+        """A track, drawn in proportion to its usable sequences, and a random sequence of it."""
+        track_index = rng.choice(len(self.tracks), p=self.n_starts / self.n_starts.sum())
+        spectra = self.cache.get(self.tracks[track_index])
+        start = int(rng.choice(spectra.sequence_starts(self.sequence_frames)))
+        return spectra, slice(start, start + self.sequence_frames)
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
