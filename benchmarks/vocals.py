@@ -14,7 +14,8 @@ of 16 sequences of 128 STFT frames, the energy-weighted squared mask error,
 Adam); with ``--unweighted`` a third network learns ratio masks with every
 cell weighted alike, to show what the weighting buys. ``--remix R`` makes
 that share of every batch's sequences new songs (one track's voice over
-another's accompaniment, ``FrameSequences(remix=R)``). Then every
+another's accompaniment, ``FrameSequences(remix=R)``); ``--cosine-decay``
+lowers the learning rate from 1e-3 to 1e-5 along a cosine over the run. Then every
 ``test`` track (``--eval-s`` seconds of it, default all) is separated by each
 system and scored with ``mir_eval``'s BSS Eval on 4-second segments (median
 per track, mean over tracks): the mixture as estimate, the untrained
@@ -24,7 +25,7 @@ by side, the vocal SDR improvement over the mixture, the gap to the oracle
 IRM, and training wall time; a full-size run writes
 ``benchmarks/results/vocals.json`` or ``--results`` (other sizes
 ``build/bench/vocals_<size>.json``).
-Weights go to ``build/bench/``.
+Weights go to ``build/bench/`` or ``--weights-dir``.
 """
 
 from __future__ import annotations
@@ -77,17 +78,22 @@ def train(
     print(data.report())
     validation = fixed_sequences(validation_tracks, target=target, weighting=weighting, cache=cache)
     name = f"vocals_{target}_mask" + ("" if weighting == "energy" else f"_{weighting}")
-    model = compile_mask_estimator(build_mask_estimator(name=name))
+    learning_rate = 1e-3
+    if args.cosine_decay:
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            1e-3, decay_steps=args.epochs * args.batches_per_epoch, alpha=0.01
+        )
+    model = compile_mask_estimator(build_mask_estimator(name=name), learning_rate)
     start = time.perf_counter()
     model.fit(
         data,
         validation_data=validation,
         epochs=args.epochs,
-        callbacks=training_callbacks(WEIGHTS_DIR, name),
+        callbacks=training_callbacks(args.weights_dir, name),
         verbose=2,
     )
     seconds = time.perf_counter() - start
-    best = WEIGHTS_DIR / f"{name}.weights.h5"
+    best = args.weights_dir / f"{name}.weights.h5"
     if best.is_file():
         model.load_weights(best)
     return model, seconds
@@ -125,6 +131,17 @@ def main() -> int:
         help="share of training sequences remixed from two tracks (0 to 1)",
     )
     parser.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=WEIGHTS_DIR,
+        help="where the networks' checkpoints go (one folder per concurrent run)",
+    )
+    parser.add_argument(
+        "--cosine-decay",
+        action="store_true",
+        help="decay the learning rate 1e-3 -> 1e-5 along a cosine (else constant 1e-3)",
+    )
+    parser.add_argument(
         "--validation-tracks", type=int, default=3, help="train tracks held out for validation"
     )
     args = parser.parse_args()
@@ -137,7 +154,7 @@ def main() -> int:
     train_tracks = train_tracks[: -args.validation_tracks]
     test_tracks = load_synthetic_stems(root, subset="test")
     cache = TrackCache(max_tracks=len(train_tracks) + len(validation_tracks))
-    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    args.weights_dir.mkdir(parents=True, exist_ok=True)
 
     networks = {"ratio": ("ratio", "energy"), "binary": ("binary", "energy")}
     if args.unweighted:
@@ -214,6 +231,7 @@ def main() -> int:
             "sequence_frames": 128,
             "steps": steps,
             "remix": args.remix,
+            "learning_rate": "1e-3 cosine-decayed to 1e-5" if args.cosine_decay else "1e-3",
             "loss": "squared mask error weighted by the mixture energy |X|^2 "
             "(unweighted: every cell weighs 1)",
         },
@@ -232,7 +250,7 @@ def main() -> int:
         "seconds": {f"train_{label}": wall for label, wall in seconds.items()},
     }
     # Only a full-size run is a result; smoke runs go beside the weights.
-    out = args.results if args.size == "full" else WEIGHTS_DIR / f"vocals_{args.size}.json"
+    out = args.results if args.size == "full" else args.weights_dir / f"vocals_{args.size}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
