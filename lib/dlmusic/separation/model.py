@@ -82,10 +82,7 @@ def cellwise_squared_error(y_true, y_pred):
     return keras.ops.square(y_true - y_pred)
 
 
-def compile_mask_estimator(
-    model: keras.Model,
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
-) -> keras.Model:
+def compile_mask_estimator(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Adam and the mask loss: the squared mask error of each cell, weighted by the data.
 
     Train it on :class:`dlmusic.separation.data.FrameSequences` batches
@@ -94,8 +91,6 @@ def compile_mask_estimator(
     which ranks networks as SDR does; with uniform weights it is the plain
     mask error, which spends as much effort on silent cells as on loud ones.
     Gradients are clipped to norm 1, since energy-weighted losses are large.
-    ``learning_rate`` is a number or a Keras schedule (such as
-    ``keras.optimizers.schedules.CosineDecay``).
     """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
