@@ -517,17 +517,18 @@ class FrameSequences(keras.utils.PyDataset):
         self.seed = seed
         self.epoch = 0
         self.problems = {}
-        counts = []
+        self.starts = []
         for track in tqdm(self.tracks, desc="decoding tracks", disable=not progress):
             spectra = self.cache.get(track)
             self.problems[track.name] = {"frames": spectra.usable.size, **spectra.problems}
-            counts.append(spectra.sequence_starts(sequence_frames).size)
-        self.n_starts = np.array(counts, dtype=float)
-        if self.n_starts.sum() == 0:
+            self.starts.append(spectra.sequence_starts(sequence_frames))
+        n_starts = np.array([starts.size for starts in self.starts], dtype=float)
+        if n_starts.sum() == 0:
             raise DatasetError(
                 f"no track holds {sequence_frames} consecutive usable frames; "
                 f"frame report: {self.report()}"
             )
+        self.track_probabilities = n_starts / n_starts.sum()
 
     def __len__(self) -> int:
         return self.batches_per_epoch
@@ -550,15 +551,14 @@ class FrameSequences(keras.utils.PyDataset):
             else:
                 inputs.append(spectra.mixture[frames])
                 targets.append(spectra.mask(self.target, frames))
-        inputs = np.stack(inputs).astype(np.float32)
+        inputs = np.stack(inputs)
         return inputs, np.stack(targets), energy_weights(inputs, self.weighting)
 
     def _draw_sequence(self, rng: np.random.Generator) -> tuple[TrackSpectra, slice]:
         """A track, drawn in proportion to its usable sequences, and a random sequence of it."""
-        track_index = rng.choice(len(self.tracks), p=self.n_starts / self.n_starts.sum())
-        spectra = self.cache.get(self.tracks[track_index])
-        start = int(rng.choice(spectra.sequence_starts(self.sequence_frames)))
-        return spectra, slice(start, start + self.sequence_frames)
+        track_index = rng.choice(len(self.tracks), p=self.track_probabilities)
+        start = int(rng.choice(self.starts[track_index]))
+        return self.cache.get(self.tracks[track_index]), slice(start, start + self.sequence_frames)
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
