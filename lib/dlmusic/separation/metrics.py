@@ -14,6 +14,9 @@ named), and the per-segment values are summarised by their median. Segments
 where a true stem is silent cannot be scored (BSS Eval divides by the
 stem's energy) and are skipped, as museval skips them; a segment where an
 estimate is exactly silent has SDR ``-inf``.
+
+``mir_eval.separation`` is deprecated since mir_eval 0.8 and leaves in 0.9,
+so the project requires ``mir_eval<0.9`` (museval carries the same BSS Eval).
 """
 
 from __future__ import annotations
