@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/vocals.py --size full --epochs 60 --batches-per-epoch 50
+    python benchmarks/vocals.py --size full --epochs 180 --batches-per-epoch 50
     python benchmarks/vocals.py --size quick --epochs 1 --batches-per-epoch 2 \
         --validation-tracks 1   # smoke run
 
@@ -107,7 +107,7 @@ def oracle(song, kind: str) -> dict[str, np.ndarray]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("quick", "full"), default="full")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=180)
     parser.add_argument("--batches-per-epoch", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--eval-s", type=float, default=None, help="seconds of each test track")
