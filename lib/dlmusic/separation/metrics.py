@@ -16,7 +16,7 @@ stem's energy) and are skipped, as museval skips them; a segment where an
 estimate is exactly silent has SDR ``-inf``.
 
 ``mir_eval.separation`` is deprecated since mir_eval 0.8 and leaves in 0.9,
-so the project requires ``mir_eval<0.9`` (museval carries the same BSS Eval).
+so the project requires ``mir_eval<0.9`` (museval also computes these v3 measures).
 """
 
 from __future__ import annotations
