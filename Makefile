@@ -18,12 +18,12 @@ WORKERS ?= 2
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml .ci/install-system-deps.sh
+$(STAMP): pyproject.toml autograder/pyproject.toml .ci/install-system-deps.sh
 	bash .ci/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,musdb]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,musdb]" -e ./autograder
 	touch $@
 
 system-deps:

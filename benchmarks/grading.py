@@ -5,7 +5,7 @@ Usage::
     python benchmarks/grading.py                       # both assignments, 1 and 2 workers
     python benchmarks/grading.py --assignments problem_set --workers 1 2
 
-For each assignment, writes the example class (:mod:`dlmusic.autograde.example_class`)
+For each assignment, writes the example class (:mod:`dlmusic_instructor.example_class`)
 and grades it from scratch with ``dlmusic-grade``'s pipeline once per worker count,
 timing the whole ``autograde`` step. ``problem_set`` is graded as the whole class
 (20 submissions, the adversarial ones included, so the time limits count);
@@ -29,10 +29,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from dlmusic.autograde.autograde import Limits, autograde_assignment
-from dlmusic.autograde.collect import collect_folder
-from dlmusic.autograde.example_class import example_students, write_example_class
-from dlmusic.autograde.workspace import COURSE_ROOT, Workspace
+from dlmusic_instructor.autograde import Limits, autograde_assignment
+from dlmusic_instructor.collect import collect_folder
+from dlmusic_instructor.example_class import example_students, write_example_class
+from dlmusic_instructor.workspace import COURSE_ROOT, Workspace
 from dlmusic.datasets.summary import format_table
 from dlmusic.transcription.grading import write_untrained_weights
 

@@ -1,7 +1,7 @@
 """``make grade`` on a whole class built from the problem_set release, adversarial cases included.
 
 One grading run (module fixture) of every example student of
-:mod:`dlmusic.autograde.example_class`, through the same command ``make
+:mod:`dlmusic_instructor.example_class`, through the same command ``make
 grade`` runs; then each student's score and reason are checked against what
 the example says should happen.
 """
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from dlmusic.autograde import cli
-from dlmusic.autograde.autograde import Limits, autograde_assignment, read_outcomes
-from dlmusic.autograde.example_class import example_students, write_example_class
-from dlmusic.autograde.report import summary_table
-from dlmusic.autograde.workspace import COURSE_ROOT, Workspace
+from dlmusic_instructor import cli
+from dlmusic_instructor.autograde import Limits, autograde_assignment, read_outcomes
+from dlmusic_instructor.example_class import example_students, write_example_class
+from dlmusic_instructor.report import summary_table
+from dlmusic_instructor.workspace import COURSE_ROOT, Workspace
 
 ASSIGNMENT = "problem_set"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"

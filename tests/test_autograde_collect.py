@@ -11,14 +11,14 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from dlmusic.autograde.cli import detect_assignment
-from dlmusic.autograde.collect import (
+from dlmusic_instructor.cli import detect_assignment
+from dlmusic_instructor.collect import (
     collect_folder,
     collect_zip,
     import_roster,
     normalise_notebook_names,
 )
-from dlmusic.autograde.workspace import NBGRADER_CONFIG, GradingError, Workspace
+from dlmusic_instructor.workspace import NBGRADER_CONFIG, GradingError, Workspace
 
 
 def graded(cell, **nbgrader):

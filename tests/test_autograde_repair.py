@@ -16,7 +16,7 @@ import pytest
 from nbformat import NotebookNode
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
-from dlmusic.autograde.repair import RepairReport, repair_file, repair_notebook
+from dlmusic_instructor.repair import RepairReport, repair_file, repair_notebook
 from dlmusic.errors import SubmissionError
 
 ROOT = Path(__file__).resolve().parents[1]

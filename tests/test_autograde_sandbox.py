@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from dlmusic.autograde.sandbox import network_guard_dir, run_limited
+from dlmusic_instructor.sandbox import network_guard_dir, run_limited
 
 GIB = 2**30
 

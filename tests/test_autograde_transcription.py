@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from dlmusic.autograde.autograde import Limits, autograde_assignment
-from dlmusic.autograde.collect import collect_folder
-from dlmusic.autograde.example_class import write_example_class
-from dlmusic.autograde.workspace import COURSE_ROOT, Workspace
+from dlmusic_instructor.autograde import Limits, autograde_assignment
+from dlmusic_instructor.collect import collect_folder
+from dlmusic_instructor.example_class import write_example_class
+from dlmusic_instructor.workspace import COURSE_ROOT, Workspace
 from dlmusic.transcription.grading import write_untrained_weights
 
 ASSIGNMENT = "transcription"

@@ -6,7 +6,7 @@ Run as ``python -m dlmusic.demo --size quick --out build/demo``. Writes
 (mixture and vocal spectrograms of a test track) to ``--out``.
 
 Then it runs the instructor pipeline on an example class of
-``problem_set`` submissions (:mod:`dlmusic.autograde.example_class`: a
+``problem_set`` submissions (:mod:`dlmusic_instructor.example_class`: a
 perfect one, an empty one, a half-done one, one mangled by Colab and a few
 that break things on purpose): the assignment is generated again with
 nbgrader into ``--out/grading/release``, the class is collected, repaired,
@@ -24,9 +24,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlmusic.audio import SAMPLE_RATE_HZ, load_audio
-from dlmusic.autograde import cli as grading_cli
-from dlmusic.autograde.example_class import write_example_class
-from dlmusic.autograde.workspace import COURSE_ROOT
+from dlmusic_instructor import cli as grading_cli
+from dlmusic_instructor.example_class import write_example_class
+from dlmusic_instructor.workspace import COURSE_ROOT
 from dlmusic.datasets.cli import CORPORA, build, summary
 from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
 from dlmusic.datasets.synthetic_piano import load_synthetic_piano

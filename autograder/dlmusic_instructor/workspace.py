@@ -33,7 +33,7 @@ from nbgrader.api import Gradebook
 
 from dlmusic.errors import DlmusicError
 
-COURSE_ROOT = Path(__file__).resolve().parents[3]
+COURSE_ROOT = Path(__file__).resolve().parents[2]
 """The repository: ``solutions/``, ``assignments/`` and ``autograder/``."""
 NBGRADER_CONFIG = COURSE_ROOT / "autograder" / "nbgrader_config.py"
 

@@ -25,17 +25,17 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from dlmusic.autograde.autograde import Limits, Outcome, autograde_assignment
-from dlmusic.autograde.collect import (
+from dlmusic_instructor.autograde import Limits, Outcome, autograde_assignment
+from dlmusic_instructor.collect import (
     LMS_FILENAME_PATTERN,
     collect_folder,
     collect_zip,
     import_roster,
 )
-from dlmusic.autograde.example_class import write_example_class
-from dlmusic.autograde.repair import repair_file
-from dlmusic.autograde.report import export_grades, grade_table, summary_table, write_feedback
-from dlmusic.autograde.workspace import COURSE_ROOT, GradingError, Workspace
+from dlmusic_instructor.example_class import write_example_class
+from dlmusic_instructor.repair import repair_file
+from dlmusic_instructor.report import export_grades, grade_table, summary_table, write_feedback
+from dlmusic_instructor.workspace import COURSE_ROOT, GradingError, Workspace
 from dlmusic.errors import DlmusicError, SubmissionError
 
 DEFAULT_WORKDIR = "grading"

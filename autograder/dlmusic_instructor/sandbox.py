@@ -1,6 +1,6 @@
 """Run one student's grading job with a wall-clock limit, a memory limit and no network.
 
-Used by :mod:`dlmusic.autograde.autograde`: each submission is graded by its
+Used by :mod:`dlmusic_instructor.autograde`: each submission is graded by its
 own ``nbgrader autograde`` process; the kernel that runs the student's code is
 a child of it, so the limits below apply to the whole process tree.
 

@@ -99,7 +99,7 @@ def write_example_class(
         The assignment's student notebook and its solution notebook.
     out_dir : Path
         Gets ``<student>/<notebook name>`` for every student (the layout
-        :func:`dlmusic.autograde.collect.collect_folder` reads).
+        :func:`dlmusic_instructor.collect.collect_folder` reads).
     extra_files : list of Path, optional
         Files every student hands in beside the notebook (saved weights).
     students : sequence of str, optional

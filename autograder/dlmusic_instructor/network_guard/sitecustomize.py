@@ -1,6 +1,6 @@
 """Loaded first by every Python process of a grading job: loopback-only sockets.
 
-Not imported by dlmusic: ``dlmusic.autograde.sandbox.network_guard_dir`` copies
+Not imported by dlmusic: ``dlmusic_instructor.sandbox.network_guard_dir`` copies
 this file onto the grading job's ``PYTHONPATH`` as ``sitecustomize.py``. Student
 code then gets a ``PermissionError`` saying why when it tries to reach another
 host; the kernel's own loopback traffic to nbgrader is unaffected.

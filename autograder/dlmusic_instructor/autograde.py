@@ -3,7 +3,7 @@
 nbgrader keeps its gradebook in sqlite, which one writer at a time may use.
 So each submission is graded in a *shard*: a scratch course folder with a
 copy of the gradebook and of that one submission, where ``nbgrader
-autograde`` runs under :func:`dlmusic.autograde.sandbox.run_limited`
+autograde`` runs under :func:`dlmusic_instructor.sandbox.run_limited`
 (per-cell timeout, per-notebook wall clock, memory limit, no network).
 Shards run in parallel worker threads (each drives its own process); the
 main thread then copies the shard's grades into the real gradebook, one
@@ -12,7 +12,7 @@ killed kernel, a notebook that deleted its own files) still leaves a grade:
 zero for that submission, with the reason in the report, and the batch goes on.
 
 Before grading, every notebook is repaired against the release
-(:mod:`dlmusic.autograde.repair`); nbgrader then restores missing graded
+(:mod:`dlmusic_instructor.repair`); nbgrader then restores missing graded
 cells (``OverwriteCells.add_missing_cells``) and always takes locked and
 test cells from the gradebook, so a tampered test cannot pass.
 """
@@ -33,10 +33,10 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from dlmusic.autograde.collect import read_timestamp
-from dlmusic.autograde.repair import repair_file
-from dlmusic.autograde.sandbox import network_guard_dir, run_limited
-from dlmusic.autograde.workspace import Workspace, nbgrader_environment
+from dlmusic_instructor.collect import read_timestamp
+from dlmusic_instructor.repair import repair_file
+from dlmusic_instructor.sandbox import network_guard_dir, run_limited
+from dlmusic_instructor.workspace import Workspace, nbgrader_environment
 from dlmusic.errors import SubmissionError
 
 MAX_REASON_CHARS = 300

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from nbgrader.utils import parse_utc
 
-from dlmusic.autograde.workspace import GradingError, Workspace
+from dlmusic_instructor.workspace import GradingError, Workspace
 
 LMS_FILENAME_PATTERN = (
     r"^(?P<last_first>[^_]+)_(?:late_)?(?P<student_id>\w+?)_(?P<submission>\d+)_(?P<file_id>.+)$"

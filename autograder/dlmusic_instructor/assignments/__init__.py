@@ -1,0 +1,1 @@
+"""Hidden checks of each assignment: one module per assignment id, each with ``CHECKS``."""
