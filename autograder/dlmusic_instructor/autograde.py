@@ -33,11 +33,11 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
+from dlmusic.errors import SubmissionError
 from dlmusic_instructor.collect import read_timestamp
 from dlmusic_instructor.repair import repair_file
 from dlmusic_instructor.sandbox import network_guard_dir, run_limited
 from dlmusic_instructor.workspace import Workspace, nbgrader_environment
-from dlmusic.errors import SubmissionError
 
 MAX_REASON_CHARS = 300
 

@@ -43,7 +43,7 @@ import numpy as np
 from dlmusic.errors import DlmusicError
 
 
-class CheckFailed(AssertionError):  # noqa: N818 - reads as a verdict: "check failed: <why>"
+class CheckFailed(AssertionError):
     """A hidden check found the answer wrong; the message is shown to the student."""
 
 

@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlmusic.errors import DlmusicError, SubmissionError
 from dlmusic_instructor.autograde import Limits, Outcome, autograde_assignment
 from dlmusic_instructor.collect import (
     LMS_FILENAME_PATTERN,
@@ -36,7 +37,6 @@ from dlmusic_instructor.example_class import write_example_class
 from dlmusic_instructor.repair import repair_file
 from dlmusic_instructor.report import export_grades, grade_table, summary_table, write_feedback
 from dlmusic_instructor.workspace import COURSE_ROOT, GradingError, Workspace
-from dlmusic.errors import DlmusicError, SubmissionError
 
 DEFAULT_WORKDIR = "grading"
 WORKDIR_ENV_VAR = "DLMUSIC_GRADING_DIR"

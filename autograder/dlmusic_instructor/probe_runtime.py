@@ -46,10 +46,10 @@ def run_probe(namespace: dict, folder: str, timeout_s: float = 120.0) -> None:
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     try:
         tracer.install()
-        exec(code, scope)  # noqa: S102 - the grader's probe, run on purpose
+        exec(code, scope)
     except _ProbeTimeout:
         status["error"] = f"your code ran longer than {timeout_s:.0f} s on the grader's inputs"
-    except BaseException as err:  # noqa: BLE001 - anything the student's code raises is a verdict
+    except BaseException as err:
         status["error"] = _summary(err)
     finally:
         tracer.uninstall()

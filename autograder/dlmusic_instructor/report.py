@@ -19,9 +19,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from dlmusic.datasets.summary import format_table
 from dlmusic_instructor.autograde import Outcome, read_outcomes
 from dlmusic_instructor.workspace import GradingError, Workspace
-from dlmusic.datasets.summary import format_table
 
 SCORE_BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 FAILED_TESTS_LISTED = 5
