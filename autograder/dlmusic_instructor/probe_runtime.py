@@ -4,12 +4,13 @@ Copied, alone, into the sandbox (it imports nothing of the instructor package an
 holds no answer). The grader appends one cell per check to the student's
 notebook::
 
-    import dlmusic_probe; dlmusic_probe.run_probe(globals(), "<probe folder>")
+    import dlmusic_probe; dlmusic_probe.run_probe(globals(), "<spec folder>", "<out folder>", 120)
 
-The folder holds ``probe.py`` (the check's source), ``inputs.npz`` and
-``forbidden.json``. :func:`run_probe` executes the source in a copy of the
-notebook's globals with ``inputs`` bound, records calls of forbidden functions
-with a profile hook, and writes ``outputs.npz`` and ``status.json`` there.
+The spec folder (read-only in the sandbox) holds ``probe.py`` (the check's
+source), ``inputs.npz`` and ``forbidden.json``. :func:`run_probe` executes the
+source in a copy of the notebook's globals with ``inputs`` and ``probe_dir``
+(the out folder) bound, records calls of forbidden functions with a profile
+hook, and writes ``outputs.npz`` and ``status.json`` into the out folder.
 Everything it writes is judged in the grader's own process, so a student who
 tampers with this module can only make their own answers unreadable.
 """
@@ -30,16 +31,16 @@ import numpy as np
 TRACER_CONTROLS = ("setprofile", "settrace")
 
 
-def run_probe(namespace: dict, folder: str, timeout_s: float = 120.0) -> None:
-    """Execute ``<folder>/probe.py`` against ``namespace``; write outputs and status."""
-    folder_path = Path(folder)
+def run_probe(namespace: dict, spec: str, out: str, timeout_s: float = 120.0) -> None:
+    """Execute ``<spec>/probe.py`` against ``namespace``; write outputs and status to ``out``."""
+    spec_path, folder_path = Path(spec), Path(out)
     status: dict = {"ran": True, "error": "", "forbidden": [], "tampered": ""}
-    with np.load(folder_path / "inputs.npz", allow_pickle=False) as archive:
+    with np.load(spec_path / "inputs.npz", allow_pickle=False) as archive:
         inputs = {name: archive[name] for name in archive.files}
-    forbidden = _resolve(json.loads((folder_path / "forbidden.json").read_text()))
+    forbidden = _resolve(json.loads((spec_path / "forbidden.json").read_text()))
     scope = dict(namespace)
     scope.update(inputs=inputs, probe_dir=folder_path, outputs=None)
-    code = compile((folder_path / "probe.py").read_text(), "<grader probe>", "exec")
+    code = compile((spec_path / "probe.py").read_text(), "<grader probe>", "exec")
     tracer = _CallTracer(forbidden)
     start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _timeout)

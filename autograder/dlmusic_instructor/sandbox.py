@@ -1,25 +1,34 @@
-"""Run one student's grading job with a wall-clock limit, a memory limit and no network.
+"""Run one student's grading job in a bubblewrap sandbox, with time and memory limits.
 
-Used by :mod:`dlmusic_instructor.autograde`: each submission is graded by its
-own ``nbgrader autograde`` process; the kernel that runs the student's code is
-a child of it, so the limits below apply to the whole process tree.
+Used by :mod:`dlmusic_instructor.executor`: the student's notebook executes in
+its own process tree, and everything below applies to the whole tree.
 
+- **Isolation** (:func:`bubblewrap_command`): Debian's ``bubblewrap`` starts the
+  job as uid 65534 in new user, pid, network, IPC and UTS namespaces, in a new
+  session, dying with the grader. It sees the system (``/usr`` and a few files
+  of ``/etc``), the Python installation, the virtual environment and the
+  student package, all read-only, plus the grader's probe files (read-only),
+  the submission's own scratch folder and an empty ``/tmp`` (the only writable
+  places), and the public dataset cache read-only. It sees nothing else: not
+  the grading folder, the gradebook, other students, the repository, the
+  solutions, the instructor package or the held-out data. The network
+  namespace has only loopback; the pid namespace ends every process the
+  notebook leaves behind when the job ends.
 - **Wall clock**: the tree is killed when the job runs longer than
-  ``wall_limit_s`` (nbgrader's own per-cell timeout interrupts single cells
-  earlier; this catches everything else, such as a kernel that ignores
-  interrupts).
+  ``wall_limit_s`` (nbclient's per-cell timeout interrupts single cells earlier).
 - **Memory**: a watchdog sums the resident memory of the tree twice a second
   and kills it above ``memory_limit_bytes`` (an address-space rlimit would
   break TensorFlow, which reserves far more virtual memory than it uses).
-- **Network**: :func:`network_guard_dir` writes a ``sitecustomize`` module
-  that every Python process started with it on ``PYTHONPATH`` imports first;
-  it refuses socket connections to anything but the loopback interface (the
-  kernel talks to nbgrader over loopback). It is a guard against accidents and
-  casual downloads, not a security boundary: run the grader in a container or
-  a VM without a network route for that.
 - **Output**: the job's own stdout and stderr are kept to their last
-  ``output_limit_bytes`` bytes, so a notebook printing megabytes cannot fill
-  the disk or the report.
+  ``output_limit_bytes`` bytes.
+- **Without bubblewrap** (``--unsandboxed``, refused unless asked for): the
+  job runs as the grader's user with only the limits above and
+  :func:`network_guard_dir`'s ``sitecustomize``, which refuses connections to
+  anything but loopback; every report says so.
+
+Limits of the sandbox: outside the user namespace the job's files belong to
+the user who runs the grader (run the grader as an unprivileged user), and the
+kernel is shared (a kernel exploit is out of scope).
 """
 
 from __future__ import annotations
@@ -40,7 +49,127 @@ WATCHDOG_INTERVAL_S = 0.5
 OUTPUT_LIMIT_BYTES = 64 * 1024
 
 NETWORK_GUARD = Path(__file__).with_name("network_guard") / "sitecustomize.py"
-"""Copied as ``sitecustomize.py`` onto the grading job's ``PYTHONPATH``."""
+"""Copied as ``sitecustomize.py`` onto the grading job's ``PYTHONPATH`` (unsandboxed runs)."""
+
+SANDBOX_UID = 65534
+ETC_FILES = (
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/localtime",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/fonts",
+    "/etc/alternatives",
+    "/etc/mime.types",
+)
+"""What of ``/etc`` the job sees: name lookups, the dynamic loader, fonts; no secrets."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces on this machine."""
+
+
+def bubblewrap_path() -> str | None:
+    """The ``bwrap`` program, or None when it is not installed."""
+    return shutil.which("bwrap")
+
+
+def check_bubblewrap() -> str:
+    """The ``bwrap`` path, after proving it can start a sandbox here.
+
+    Raises
+    ------
+    SandboxUnavailable
+        ``bwrap`` is missing, or it cannot create the namespaces (e.g. inside a
+        container that forbids user namespaces).
+    """
+    program = bubblewrap_path()
+    if program is None:
+        raise SandboxUnavailable(
+            "bubblewrap is not installed (apt-get install bubblewrap); grade with "
+            "--unsandboxed only if you accept running student code unconfined"
+        )
+    probe = subprocess.run(
+        [*bubblewrap_command(program, readable=[], writable={}, workdir="/"), "/bin/true"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here: {probe.stderr.strip()}")
+    return program
+
+
+def bubblewrap_command(
+    program: str,
+    *,
+    readable: Sequence[str | Path],
+    writable: Mapping[str, str | Path],
+    workdir: str,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The ``bwrap`` arguments that confine a job (the command follows them).
+
+    Parameters
+    ----------
+    program : str
+        The ``bwrap`` executable.
+    readable : sequence of path
+        Folders or files visible read-only at their own path (Python, the venv,
+        the student package, the public dataset cache, the probe files).
+    writable : mapping of str to path
+        ``inside path -> outside folder`` bound read-write (the scratch folder).
+    workdir : str
+        The job's working directory, as seen inside.
+    env : mapping, optional
+        The job's whole environment (nothing of the grader's is inherited).
+    """
+    args = [
+        program,
+        "--unshare-all",
+        "--unshare-user",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+    ]
+    for path in ETC_FILES:
+        if Path(path).exists():
+            args += ["--ro-bind", path, path]
+    for path in readable:
+        args += ["--ro-bind", str(path), str(path)]
+    for inside, outside in writable.items():
+        args += ["--bind", str(outside), inside]
+    args += ["--chdir", workdir, "--clearenv"]
+    for name, value in (env or {}).items():
+        args += ["--setenv", name, value]
+    return args
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""Execute one notebook with nbclient and save it with its outputs: the sandbox's only job.
+
+Copied, alone, into a submission's scratch folder and run there (inside the
+bubblewrap sandbox when there is one)::
+
+    python sandbox_runner.py <notebook.ipynb> <executed.ipynb> <cell timeout s>
+
+Every cell runs, errors included (``allow_errors``), so the grader's probe cells
+at the end run even when a student's cell failed. A cell running past the
+timeout is interrupted and shows a ``CellTimeoutError``. The kernel's death ends
+the run; what executed so far is still written.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+
+def main(source: str, target: str, cell_timeout_s: str) -> int:
+    notebook = nbformat.read(source, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=int(cell_timeout_s),
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        record_timing=False,
+        resources={"metadata": {"path": "."}},
+    )
+    status = 0
+    try:
+        client.execute()
+    except DeadKernelError:
+        notebook.metadata["dlmusic_kernel_died"] = True
+        status = 3
+    except CellTimeoutError:
+        status = 4
+    nbformat.write(notebook, target)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(*sys.argv[1:4]))
