@@ -1,27 +1,29 @@
-"""Autograde every submission of an assignment, each in its own sandboxed nbgrader run.
+"""Autograde every submission of an assignment: run it in the sandbox, judge it outside.
 
-nbgrader keeps its gradebook in sqlite, which one writer at a time may use.
-So each submission is graded in a *shard*: a scratch course folder with a
-copy of the gradebook and of that one submission, where ``nbgrader
-autograde`` runs under :func:`dlmusic_instructor.sandbox.run_limited`
-(per-cell timeout, per-notebook wall clock, memory limit, no network).
-Shards run in parallel worker threads (each drives its own process); the
-main thread then copies the shard's grades into the real gradebook, one
-submission at a time. A shard that fails for any reason (invalid notebook,
-killed kernel, a notebook that deleted its own files) still leaves a grade:
-zero for that submission, with the reason in the report, and the batch goes on.
+Each submission (:func:`dlmusic_instructor.executor.grade_submission`) runs in
+its own bubblewrap sandbox, in grading mode, with the test cells as released
+(visible asserts only) and the grader's probe cells appended; its hidden checks
+are judged in this process against the instructor's references and the
+held-out data of the workspace. Worker threads each drive one sandboxed job;
+the main thread writes the verdicts into nbgrader's gradebook (one writer at a
+time), so export, formgrader and feedback keep working, and writes the
+autograded notebook (the student's cells with their outputs, each test cell
+followed by the grader's verdict, no hidden test source). A submission that
+cannot be graded (invalid JSON, empty file, killed kernel, killed for time or
+memory) still gets a grade: zero on its autograded cells, with the reason, and
+the batch goes on. Outcomes are written after every submission, so a grader
+that is itself stopped leaves a report of what it finished.
 
 Before grading, every notebook is repaired against the release
-(:mod:`dlmusic_instructor.repair`); nbgrader then restores missing graded
-cells (``OverwriteCells.add_missing_cells``) and always takes locked and
-test cells from the gradebook, so a tampered test cannot pass.
+(:mod:`dlmusic_instructor.repair`); cells the release locks (tests, given code)
+are then taken from the release, and graded cells the student deleted are put
+back, so a tampered or deleted test changes nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-import os
-import re
 import shutil
 import warnings
 from collections.abc import Callable, Iterable
@@ -30,47 +32,31 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbformat import NotebookNode
 from sqlalchemy.exc import SAWarning
 
 from dlmusic.errors import SubmissionError
+from dlmusic_instructor.checks import Check, Context, Verdict, checks_for
 from dlmusic_instructor.collect import read_timestamp
+from dlmusic_instructor.executor import Execution, Limits, grade_submission
 from dlmusic_instructor.repair import repair_file
-from dlmusic_instructor.sandbox import network_guard_dir, run_limited
-from dlmusic_instructor.workspace import Workspace, nbgrader_environment
+from dlmusic_instructor.sandbox import SandboxUnavailable, check_bubblewrap
+from dlmusic_instructor.workspace import GradingError, Workspace
 
 MAX_REASON_CHARS = 300
+VERDICT_PREFIX = "Grader: "
+"""Start of the line the grader adds to each test cell's outputs in the autograded notebook."""
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for grading one submission.
-
-    Attributes
-    ----------
-    cell_timeout_s : int
-        nbgrader interrupts a cell that runs longer (the cell scores 0).
-    notebook_timeout_s : float
-        The whole grading job of one submission is killed after this.
-    memory_bytes : int
-        Resident memory of the job's process tree (kernel included).
-    max_output_lines : int
-        Outputs longer than this are truncated in the graded notebook.
-    """
-
-    cell_timeout_s: int = 300
-    notebook_timeout_s: float = 1800.0
-    memory_bytes: int = 8 * 2**30
-    max_output_lines: int = 1000
+__all__ = ["Limits", "Outcome", "autograde_assignment", "read_outcomes"]
 
 
 @dataclass
 class Outcome:
     """What happened to one submission.
 
-    ``graded`` is True when nbgrader graded it; otherwise every graded cell
-    scored 0 and ``reasons`` says why. ``reasons`` also lists each test cell
-    that lost points and why.
+    ``graded`` is True when the notebook ran and its checks were judged;
+    otherwise every autograded cell scored 0 and ``reasons`` says why.
+    ``reasons`` also lists each cell that lost points and why.
     """
 
     student: str
@@ -79,6 +65,7 @@ class Outcome:
     reasons: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sandboxed: bool = True
 
 
 def autograde_assignment(
@@ -89,6 +76,7 @@ def autograde_assignment(
     workers: int = 1,
     limits: Limits | None = None,
     progress: Callable[[Outcome], None] | None = None,
+    sandboxed: bool = True,
 ) -> list[Outcome]:
     """Repair, grade and record every collected submission of ``assignment``.
 
@@ -102,230 +90,278 @@ def autograde_assignment(
     assignment : str
         The assignment id.
     students : iterable of str, optional
-        Only these students (default: everyone with a submission).
+        Only these students (default: everyone with a submission); the others'
+        grades and reasons stay as the last run left them.
     workers : int
         Submissions graded at the same time.
     limits : Limits, optional
         Per-submission resource limits.
     progress : callable, optional
         Called with each :class:`Outcome` as it is recorded.
+    sandboxed : bool
+        Run each notebook in bubblewrap (default). ``False`` is the instructor's
+        explicit ``--unsandboxed`` choice; every outcome then says so.
     """
     limits = limits or Limits()
+    checks = checks_for(assignment)
+    if sandboxed:
+        try:
+            check_bubblewrap()
+        except SandboxUnavailable as err:
+            raise GradingError(str(err)) from err
     if students is None:
         students = workspace.students_with_submissions(assignment)
     students = list(students)
     workspace.backup_gradebook()
-    scratch = workspace.root / "shards"
+    workspace.build_public_data(assignment)
+    scratch = workspace.root / "scratch"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    template = scratch / "gradebook-template.db"
-    shutil.copy2(workspace.gradebook_path, template)
-    guard = network_guard_dir(scratch / "network-guard")
-    release = {path.name: path for path in workspace.release_notebooks(assignment)}
+    release = {
+        path.name: nbformat.read(path, as_version=4)
+        for path in workspace.release_notebooks(assignment)
+    }
+    previous = {o.student: o for o in read_outcomes(workspace, assignment)}
 
-    outcomes = []
+    outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         jobs = [
             pool.submit(
-                _grade_in_shard, workspace, assignment, student, release, template, guard, limits
+                _grade_one,
+                workspace,
+                assignment,
+                student,
+                release,
+                checks,
+                scratch,
+                limits,
+                sandboxed,
             )
             for student in students
         ]
         for job in as_completed(jobs):
-            outcome, shard = job.result()
-            _record(workspace, outcome, shard)
-            shutil.rmtree(shard, ignore_errors=True)
-            outcomes.append(outcome)
+            outcome, execution, notebook_name = job.result()
+            _record(workspace, outcome, execution, release, notebook_name)
+            outcomes[outcome.student] = outcome
+            shutil.rmtree(scratch / outcome.student, ignore_errors=True)
+            _write_outcomes(workspace, assignment, [*previous.values(), *outcomes.values()])
             if progress is not None:
                 progress(outcome)
-    outcomes.sort(key=lambda o: o.student)
-    _write_outcomes(workspace, assignment, outcomes)
-    return outcomes
+    shutil.rmtree(scratch, ignore_errors=True)
+    merged = {**previous, **outcomes}
+    _write_outcomes(workspace, assignment, list(merged.values()))
+    return sorted(outcomes.values(), key=lambda o: o.student)
 
 
 def read_outcomes(workspace: Workspace, assignment: str) -> list[Outcome]:
-    """The outcomes the last grading run of ``assignment`` wrote (empty if none)."""
+    """The outcomes the grading runs of ``assignment`` wrote (empty if none)."""
     path = workspace.reports / f"outcomes-{assignment}.json"
     if not path.is_file():
         return []
-    return [Outcome(**entry) for entry in json.loads(path.read_text())]
+    known = set(Outcome.__dataclass_fields__)
+    return [
+        Outcome(**{key: value for key, value in entry.items() if key in known})
+        for entry in json.loads(path.read_text())
+    ]
 
 
-def _grade_in_shard(
+def executable_notebook(submitted: NotebookNode, release: NotebookNode) -> NotebookNode:
+    """The student's notebook with every cell the release locks taken from the release.
+
+    Test cells and given locked cells get the release's source (visible asserts only);
+    graded or locked cells the student deleted are put back after the release cell
+    that precedes them; the student's solution cells and own extra cells stay.
+    """
+    notebook = copy.deepcopy(submitted)
+    locked = {
+        _grade_id(cell): cell
+        for cell in release.cells
+        if _grade_id(cell) and cell.metadata["nbgrader"].get("locked")
+    }
+    cells = []
+    for cell in notebook.cells:
+        grade_id = _grade_id(cell)
+        if grade_id in locked:
+            cells.append(copy.deepcopy(locked[grade_id]))
+        else:
+            cells.append(cell)
+    present = {_grade_id(cell) for cell in cells}
+    previous_id = None
+    for cell in release.cells:
+        grade_id = _grade_id(cell)
+        if grade_id and grade_id not in present:
+            position = 0
+            if previous_id is not None:
+                position = 1 + max(i for i, c in enumerate(cells) if _grade_id(c) == previous_id)
+            cells.insert(position, copy.deepcopy(cell))
+            present.add(grade_id)
+        if grade_id:
+            previous_id = grade_id
+    notebook.cells = cells
+    notebook.metadata["kernelspec"] = copy.deepcopy(release.metadata.get("kernelspec", {}))
+    return notebook
+
+
+def _grade_id(cell: NotebookNode) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _grade_one(
     workspace: Workspace,
     assignment: str,
     student: str,
-    release: dict[str, Path],
-    template: Path,
-    guard: Path,
+    release: dict[str, NotebookNode],
+    checks: tuple[Check, ...],
+    scratch: Path,
     limits: Limits,
-) -> tuple[Outcome, Path]:
-    """Grade one submission in ``shards/<student>``; never raises for a student's fault."""
-    outcome = Outcome(student, assignment)
-    shard = template.parent / student
+    sandboxed: bool,
+) -> tuple[Outcome, Execution | None, str]:
+    """Grade one submission; never raises for a student's fault."""
+    outcome = Outcome(student, assignment, sandboxed=sandboxed)
+    if not sandboxed:
+        outcome.reasons.append("graded WITHOUT the sandbox (--unsandboxed)")
     submission = workspace.submission_dir(student, assignment)
+    ((name, release_notebook),) = release.items()
     try:
-        missing = [name for name in release if not (submission / name).is_file()]
-        if missing:
-            raise SubmissionError(f"no notebook named {', '.join(missing)} in the submission")
-        for name, release_path in release.items():
-            report = repair_file(submission / name, release_path)
-            outcome.repairs.extend(f"{name}: {action}" for action in report.actions)
+        if not (submission / name).is_file():
+            raise SubmissionError(f"no notebook named {name} in the submission")
+        report = repair_file(submission / name, workspace.root / "release" / assignment / name)
+        outcome.repairs.extend(f"{name}: {action}" for action in report.actions)
+        submitted = nbformat.read(submission / name, as_version=4)
     except SubmissionError as err:
         outcome.reasons.append(str(err))
-        return outcome, shard
-
-    shutil.copytree(submission, shard / "submitted" / student / assignment)
-    shutil.copy2(template, shard / "gradebook.db")
-    (shard / "source").symlink_to(workspace.course_root / "solutions", target_is_directory=True)
-    shard_space = Workspace(shard, workspace.course_root)
-    command = shard_space.nbgrader_command(
-        "autograde",
-        assignment,
-        f"--student={student}",
-        "--force",
-        "--create",
-        f"--Execute.timeout={limits.cell_timeout_s}",
-        "--Execute.execute_retries=0",
-        "--OverwriteCells.add_missing_cells=True",
-        f"--LimitOutput.max_lines={limits.max_output_lines}",
+        return outcome, None, name
+    context = Context(
+        student=student,
+        assignment=assignment,
+        submission=submission,
+        heldout=workspace.heldout_dir,
+        seed=workspace.heldout_seed(),
+        size=workspace.heldout_size(),
     )
-    env = nbgrader_environment(
-        {
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(guard), os.environ.get("PYTHONPATH", "")])
-            ),
-            "MPLBACKEND": "Agg",
-            "PYTHONUNBUFFERED": "1",
-        }
+    execution = grade_submission(
+        executable_notebook(submitted, release_notebook),
+        checks,
+        context,
+        scratch / student,
+        limits=limits,
+        sandboxed=sandboxed,
     )
-    result = run_limited(
-        command,
-        cwd=shard,
-        env=env,
-        wall_limit_s=limits.notebook_timeout_s,
-        memory_limit_bytes=limits.memory_bytes,
-    )
-    outcome.seconds = result.seconds
-    if result.killed_reason is not None:
-        outcome.reasons.append(f"grading stopped: the notebook {result.killed_reason}")
-    elif not _shard_has_submission(shard, assignment, student):
-        outcome.reasons.append(f"nbgrader could not grade it: {_last_error(result.output_tail)}")
-    else:
-        outcome.graded = True
-    return outcome, shard
+    outcome.seconds = execution.job.seconds if execution.job else 0.0
+    outcome.reasons.extend(execution.problems)
+    outcome.graded = execution.executed is not None and not execution.problems
+    return outcome, execution, name
 
 
-def _shard_has_submission(shard: Path, assignment: str, student: str) -> bool:
-    gradebook = shard / "gradebook.db"
-    autograded = shard / "autograded" / student / assignment
-    if not gradebook.is_file() or not autograded.is_dir():
-        return False
-    with Gradebook(f"sqlite:///{gradebook}") as book:
-        try:
-            book.find_submission(assignment, student)
-        except MissingEntry:
-            return False
-    return True
-
-
-def _last_error(output: str) -> str:
-    """What went wrong, from nbgrader's log: a known cause, else its last specific error."""
-    if "DeadKernelError" in output or "Kernel died" in output:
-        return "the kernel died while running the notebook (os._exit, a crash, or killed)"
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [
-        line
-        for line in lines
-        if re.search(r"\w+(Error|Exception)\b", line) and "see the the above traceback" not in line
-    ]
-    text = (errors or lines or ["no output"])[-1]
-    return text[:MAX_REASON_CHARS]
-
-
-def _record(workspace: Workspace, outcome: Outcome, shard: Path) -> None:
-    """Write the outcome's scores into the workspace gradebook (main thread only)."""
+def _record(
+    workspace: Workspace,
+    outcome: Outcome,
+    execution: Execution | None,
+    release: dict[str, NotebookNode],
+    name: str,
+) -> None:
+    """Write the verdicts into the workspace gradebook and the autograded notebook."""
     assignment, student = outcome.assignment, outcome.student
-    timestamp = read_timestamp(workspace.submission_dir(student, assignment))
+    verdicts = {v.grade_id: v for v in execution.verdicts} if execution else {}
+    notebook = execution.executed if execution else None
+    submitted = _readable(workspace.submission_dir(student, assignment) / name)
+    answers = _manual_answers(submitted or notebook, release[name])
+    try:
+        timestamp = read_timestamp(workspace.submission_dir(student, assignment))
+    except SubmissionError as err:
+        outcome.reasons.append(str(err))
+        timestamp = None
     with workspace.gradebook() as book, warnings.catch_warnings():
         # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings; the rows are right.
         warnings.simplefilter("ignore", SAWarning)
         book.update_or_create_student(student)
         kwargs = {"timestamp": timestamp} if timestamp else {}
         submission = book.update_or_create_submission(assignment, student, **kwargs)
-        if outcome.graded:
-            _copy_scores(shard, book, assignment, student)
-        else:
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    grade.auto_score = 0.0
-                    grade.needs_manual_grade = False
-            book.db.commit()
+        submission.late_submission_penalty = 0.0
+        for submitted_notebook in submission.notebooks:
+            for grade in submitted_notebook.grades:
+                verdict = verdicts.get(grade.name)
+                if grade.name in answers:
+                    changed = answers[grade.name]
+                    grade.auto_score = None if changed else 0.0
+                    grade.needs_manual_grade = changed and grade.manual_score is None
+                    if changed and grade.manual_score is None:
+                        outcome.reasons.append(f"{grade.name}: waiting for manual grading")
+                    elif not changed:
+                        outcome.reasons.append(
+                            f"{grade.name}: 0/{grade.max_score:g} (left unanswered)"
+                        )
+                    continue
+                fraction = verdict.fraction if (verdict and outcome.graded) else 0.0
+                grade.auto_score = fraction * grade.max_score
+                grade.needs_manual_grade = False
+                if fraction < 1.0 and outcome.graded:
+                    why = verdict.reason if verdict else "no hidden check for this cell"
+                    outcome.reasons.append(
+                        f"{grade.name}: {grade.auto_score:g}/{grade.max_score:g} "
+                        f"({why[:MAX_REASON_CHARS]})"
+                    )
+        book.db.commit()
     destination = workspace.submission_dir(student, assignment, "autograded")
     shutil.rmtree(destination, ignore_errors=True)
-    if outcome.graded:
-        shutil.copytree(shard / "autograded" / student / assignment, destination)
-        outcome.reasons.extend(_lost_points(workspace, destination, assignment, student))
+    destination.mkdir(parents=True)
+    shown = notebook if notebook is not None else (submitted or release[name])
+    nbformat.write(_with_verdicts(shown, verdicts, outcome), destination / name)
 
 
-def _copy_scores(shard: Path, book: Gradebook, assignment: str, student: str) -> None:
-    with Gradebook(f"sqlite:///{shard / 'gradebook.db'}") as source:
-        graded = source.find_submission(assignment, student)
-        target = book.find_submission(assignment, student)
-        target.late_submission_penalty = graded.late_submission_penalty
-        for notebook in graded.notebooks:
-            for grade in notebook.grades:
-                mine = book.find_grade(grade.name, notebook.name, assignment, student)
-                mine.auto_score = grade.auto_score
-                mine.needs_manual_grade = grade.needs_manual_grade and mine.manual_score is None
-            for comment in notebook.comments:
-                book.find_comment(
-                    comment.name, notebook.name, assignment, student
-                ).auto_comment = comment.auto_comment
-        book.db.commit()
+def _readable(path: Path) -> NotebookNode | None:
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception:
+        return None
 
 
-def _lost_points(workspace: Workspace, folder: Path, assignment: str, student: str) -> list[str]:
-    """One line per graded cell that did not earn full marks, saying why."""
-    cells = {}
-    for path in folder.glob("*.ipynb"):
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id:
-                cells[(path.stem, grade_id)] = cell
-    reasons = []
-    with workspace.gradebook() as book:
-        for notebook in book.find_submission(assignment, student).notebooks:
-            for grade in notebook.grades:
-                if grade.needs_manual_grade:
-                    reasons.append(f"{grade.name}: waiting for manual grading")
-                    continue
-                if grade.score >= grade.max_score:
-                    continue
-                cell = cells.get((notebook.name, grade.name))
-                why = _why_cell_lost_points(cell) if cell is not None else "cell missing"
-                reasons.append(f"{grade.name}: {grade.score:g}/{grade.max_score:g} ({why})")
-    return reasons
+def _manual_answers(notebook: NotebookNode | None, release: NotebookNode) -> dict[str, bool]:
+    """``grade_id -> changed`` for each manually graded answer cell."""
+    stubs = {
+        _grade_id(cell): cell.source.strip()
+        for cell in release.cells
+        if _grade_id(cell)
+        and cell.metadata["nbgrader"].get("solution")
+        and cell.metadata["nbgrader"].get("grade")
+    }
+    given = {_grade_id(cell): cell.source.strip() for cell in (notebook.cells if notebook else [])}
+    return {
+        grade_id: bool(given.get(grade_id)) and given[grade_id] != stub
+        for grade_id, stub in stubs.items()
+    }
 
 
-def _why_cell_lost_points(cell: nbformat.NotebookNode) -> str:
-    if cell.cell_type != "code":
-        return "left unanswered"
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
-            return message.splitlines()[0][:MAX_REASON_CHARS] if message else "error"
-    for output in cell.get("outputs", []):
-        if output.get("name") == "stderr":
-            text = " ".join(output.get("text", "").split())
-            return f"the test cell wrote to stderr: {text[:MAX_REASON_CHARS]}"
-    if cell.get("execution_count") is None:
-        return "not executed (an earlier cell stopped the kernel)"
-    return "partial credit"
+def _with_verdicts(
+    notebook: NotebookNode, verdicts: dict[str, Verdict], outcome: Outcome
+) -> NotebookNode:
+    """A copy whose test cells end with the grader's verdict line (no hidden test source)."""
+    shown = copy.deepcopy(notebook)
+    for cell in shown.cells:
+        grade_id = _grade_id(cell)
+        if cell.cell_type != "code" or grade_id not in verdicts:
+            continue
+        points = cell.metadata["nbgrader"].get("points", 0)
+        verdict = verdicts[grade_id]
+        if outcome.graded:
+            earned = verdict.fraction * points
+            text = f"{VERDICT_PREFIX}{earned:g}/{points:g} points"
+            if verdict.reason:
+                text += f": {verdict.reason}"
+        else:
+            text = f"{VERDICT_PREFIX}0/{points:g} points: " + "; ".join(outcome.reasons)
+        cell.setdefault("outputs", []).append(
+            nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
+        )
+    return shown
 
 
 def _write_outcomes(workspace: Workspace, assignment: str, outcomes: list[Outcome]) -> None:
+    """Write the outcomes (one per student, sorted), replacing the file atomically."""
     workspace.reports.mkdir(parents=True, exist_ok=True)
     path = workspace.reports / f"outcomes-{assignment}.json"
-    path.write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")
+    unique = {o.student: o for o in outcomes}
+    rows = [asdict(unique[student]) for student in sorted(unique)]
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(rows, indent=2) + "\n")
+    partial.replace(path)

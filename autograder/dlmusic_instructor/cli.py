@@ -36,7 +36,7 @@ from dlmusic_instructor.collect import (
 from dlmusic_instructor.example_class import write_example_class
 from dlmusic_instructor.repair import repair_file
 from dlmusic_instructor.report import export_grades, grade_table, summary_table, write_feedback
-from dlmusic_instructor.workspace import COURSE_ROOT, GradingError, Workspace
+from dlmusic_instructor.workspace import COURSE_ROOT, HELDOUT_SIZES, GradingError, Workspace
 
 DEFAULT_WORKDIR = "grading"
 WORKDIR_ENV_VAR = "DLMUSIC_GRADING_DIR"
@@ -101,7 +101,7 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    _workspace(args).prepare(args.assignment, duedate=args.duedate)
+    _workspace(args).prepare(args.assignment, duedate=args.duedate, heldout_size=args.heldout_size)
     print(f"registered {args.assignment} in {Path(args.workdir).resolve()}")
     return 0
 
@@ -150,6 +150,7 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
         workers=args.workers,
         limits=_limits(args),
         progress=_print_outcome,
+        sandboxed=not args.unsandboxed,
     )
     seconds = time.perf_counter() - start
     print(
@@ -176,7 +177,7 @@ def _cmd_all(args: argparse.Namespace) -> int:
     args.assignment = args.assignment or detect_assignment(source)
     args.source = str(source)
     workspace = _workspace(args)
-    workspace.prepare(args.assignment, duedate=args.duedate)
+    workspace.prepare(args.assignment, duedate=args.duedate, heldout_size=args.heldout_size)
     if args.roster:
         import_roster(args.roster, workspace)
     _cmd_collect(args)
@@ -204,6 +205,8 @@ def _cmd_example_class(args: argparse.Namespace) -> int:
 
 def _print_outcome(outcome: Outcome) -> None:
     status = "graded" if outcome.graded else "NOT GRADED"
+    if not outcome.sandboxed:
+        status += " (UNSANDBOXED)"
     print(f"  {outcome.student}: {status} in {outcome.seconds:.1f} s", flush=True)
 
 
@@ -229,10 +232,24 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--cell-timeout", type=int, default=defaults.cell_timeout_s)
         sub.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout_s)
         sub.add_argument("--memory-gib", type=float, default=defaults.memory_bytes / 2**30)
+        sub.add_argument(
+            "--unsandboxed",
+            action="store_true",
+            help="run student code without bubblewrap (refused otherwise when it is missing)",
+        )
+
+    def heldout_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--heldout-size",
+            choices=HELDOUT_SIZES,
+            default="full",
+            help="held-out material for model scores: full (a class) or quick (tests, demo)",
+        )
 
     prepare = command("prepare", _cmd_prepare, "register an assignment in the gradebook")
     prepare.add_argument("assignment")
     prepare.add_argument("--duedate", help="e.g. '2026-12-01 17:00:00 UTC'")
+    heldout_option(prepare)
     roster = command("roster", _cmd_roster, "import students from a CSV (id, names, email)")
     roster.add_argument("csv")
     collect = command("collect", _cmd_collect, "collect a folder or an LMS zip export")
@@ -256,6 +273,7 @@ def _parser() -> argparse.ArgumentParser:
     everything.add_argument("--pattern", default=LMS_FILENAME_PATTERN)
     everything.add_argument("--student", action="append", help=argparse.SUPPRESS)
     limit_options(everything)
+    heldout_option(everything)
     example = command("example-class", _cmd_example_class, "write a made-up class")
     example.add_argument("assignment")
     example.add_argument("out")

@@ -12,6 +12,9 @@ the instructor chooses; it is nbgrader's course root while grading::
         autograded/...  feedback/...        nbgrader's outputs
         backups/                gradebook copies, one per grading run
         reports/                grades.csv, outcomes.json, the summary table
+        heldout/                seed.json (drawn by ``prepare``) and the held-out data built
+                                from it: only the grader's own process ever reads it
+        scratch/<student>/      one sandboxed job's folder while it runs
 
 Every nbgrader step runs as its own process with the course's
 ``autograder/nbgrader_config.py`` plus overrides that point it here.
@@ -20,7 +23,9 @@ Every nbgrader step runs as its own process with the course's
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -36,6 +41,9 @@ from dlmusic.errors import DlmusicError
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 """The repository: ``solutions/``, ``assignments/`` and ``autograder/``."""
 NBGRADER_CONFIG = COURSE_ROOT / "autograder" / "nbgrader_config.py"
+HELDOUT_SIZES = ("quick", "full")
+PUBLIC_CORPORA = {"transcription": "piano", "composer": "scores", "vocals": "stems"}
+"""The public dataset each assignment's notebook loads (built before its sandboxed runs)."""
 
 
 class GradingError(DlmusicError):
@@ -78,6 +86,47 @@ class Workspace:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def heldout_dir(self) -> Path:
+        """Held-out data and seed: the grader's process only, never a sandbox."""
+        return self.root / "heldout"
+
+    def heldout_seed(self) -> int:
+        """The seed ``prepare`` drew for this workspace."""
+        return int(self._heldout_settings()["seed"])
+
+    def heldout_size(self) -> str:
+        """``quick`` (tests, demo) or ``full`` (a real class): the held-out material's size."""
+        return str(self._heldout_settings()["size"])
+
+    def _heldout_settings(self) -> dict:
+        path = self.heldout_dir / "seed.json"
+        if not path.is_file():
+            raise GradingError(
+                f"{self.root} has no held-out seed: run `dlmusic-grade prepare` first"
+            )
+        return json.loads(path.read_text())
+
+    def draw_heldout_seed(self, size: str) -> None:
+        """Draw the held-out seed once (kept across runs, so regrading is reproducible)."""
+        if size not in HELDOUT_SIZES:
+            raise GradingError(f"held-out size {size!r} is not one of {', '.join(HELDOUT_SIZES)}")
+        path = self.heldout_dir / "seed.json"
+        if path.is_file() and json.loads(path.read_text()).get("size") == size:
+            return
+        self.heldout_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seed": secrets.randbits(62), "size": size}) + "\n")
+        path.chmod(0o600)
+
+    def build_public_data(self, assignment: str) -> None:
+        """Build the public dataset the notebook loads, so the read-only sandbox finds it."""
+        corpus = PUBLIC_CORPORA.get(assignment)
+        if corpus is None:
+            return
+        from dlmusic.datasets.cli import build
+
+        build([corpus], size="quick", seed=0, force=False, progress=False)
+
     def submission_dir(self, student: str, assignment: str, step: str = "submitted") -> Path:
         """``<root>/<step>/<student>/<assignment>`` (step: submitted, autograded, feedback)."""
         return self.root / step / student / assignment
@@ -116,18 +165,22 @@ class Workspace:
             )
         return result.stdout + result.stderr
 
-    def prepare(self, assignment: str, *, duedate: str | None = None) -> None:
+    def prepare(
+        self, assignment: str, *, duedate: str | None = None, heldout_size: str = "full"
+    ) -> None:
         """Create the folder, link the course's solutions, and register ``assignment``.
 
         Runs ``nbgrader generate_assignment`` (into ``release/`` here, never into
         the repository) so the gradebook holds the assignment's cells, points
         and checksums; ``duedate`` (ISO 8601, e.g. ``2026-12-01 17:00:00 UTC``)
-        is stored for lateness.
+        is stored for lateness. The held-out seed is drawn here, once, into
+        ``heldout/seed.json`` (``heldout_size``: ``quick`` for tests and the demo).
         """
         source = self.course_root / "solutions"
         if not (source / assignment).is_dir():
             raise GradingError(f"no assignment {assignment!r} in {source}")
         self.root.mkdir(parents=True, exist_ok=True)
+        self.draw_heldout_seed(heldout_size)
         link = self.root / "source"
         if link.is_symlink() and link.resolve() != source:
             link.unlink()
