@@ -214,9 +214,12 @@ def with_probe_cells(notebook: NotebookNode, checks: tuple[Check, ...], root: st
         if not check.probe:
             continue
         source = (
-            "import sys as _dlmusic_sys\n"
-            f"_dlmusic_sys.path.insert(0, {root + '/grader'!r})\n"
-            "import dlmusic_probe as _dlmusic_probe\n"
+            "import importlib.util as _dlmusic_util\n"
+            "_dlmusic_spec = _dlmusic_util.spec_from_file_location(\n"
+            f"    'dlmusic_probe', {root + '/grader/dlmusic_probe.py'!r}\n"
+            ")\n"
+            "_dlmusic_probe = _dlmusic_util.module_from_spec(_dlmusic_spec)\n"
+            "_dlmusic_spec.loader.exec_module(_dlmusic_probe)\n"
             f"_dlmusic_probe.run_probe(globals(), {root + '/grader/' + check.grade_id!r}, "
             f"{root + '/out/' + check.grade_id!r}, {check.timeout_s!r})"
         )
@@ -348,6 +351,7 @@ def _run_job(
             check_bubblewrap(),
             readable=readable,
             writable={root: scratch},
+            read_only_over={f"{root}/grader": scratch / "grader"},
             workdir=f"{root}/submission",
             env=env,
         )

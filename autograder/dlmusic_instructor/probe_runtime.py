@@ -34,6 +34,7 @@ TRACER_CONTROLS = ("setprofile", "settrace")
 def run_probe(namespace: dict, spec: str, out: str, timeout_s: float = 120.0) -> None:
     """Execute ``<spec>/probe.py`` against ``namespace``; write outputs and status to ``out``."""
     spec_path, folder_path = Path(spec), Path(out)
+    folder_path.mkdir(parents=True, exist_ok=True)
     status: dict = {"ran": True, "error": "", "forbidden": [], "tampered": ""}
     with np.load(spec_path / "inputs.npz", allow_pickle=False) as archive:
         inputs = {name: archive[name] for name in archive.files}

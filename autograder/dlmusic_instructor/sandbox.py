@@ -110,6 +110,7 @@ def bubblewrap_command(
     writable: Mapping[str, str | Path],
     workdir: str,
     env: Mapping[str, str] | None = None,
+    read_only_over: Mapping[str, str | Path] | None = None,
 ) -> list[str]:
     """The ``bwrap`` arguments that confine a job (the command follows them).
 
@@ -126,6 +127,9 @@ def bubblewrap_command(
         The job's working directory, as seen inside.
     env : mapping, optional
         The job's whole environment (nothing of the grader's is inherited).
+    read_only_over : mapping of str to path, optional
+        ``inside path -> outside folder`` bound read-only on top of a writable
+        folder (the grader's probe files inside the scratch folder).
     """
     args = [
         program,
@@ -166,6 +170,8 @@ def bubblewrap_command(
         args += ["--ro-bind", str(path), str(path)]
     for inside, outside in writable.items():
         args += ["--bind", str(outside), inside]
+    for inside, outside in (read_only_over or {}).items():
+        args += ["--ro-bind", str(outside), inside]
     args += ["--chdir", workdir, "--clearenv"]
     for name, value in (env or {}).items():
         args += ["--setenv", name, value]

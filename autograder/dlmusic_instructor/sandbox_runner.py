@@ -19,6 +19,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+MAX_OUTPUT_LINES = 1000
+
 
 def main(source: str, target: str, cell_timeout_s: str) -> int:
     notebook = nbformat.read(source, as_version=4)
@@ -39,8 +41,28 @@ def main(source: str, target: str, cell_timeout_s: str) -> int:
         status = 3
     except CellTimeoutError:
         status = 4
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _limited(cell.get("outputs", []))
     nbformat.write(notebook, target)
     return status
+
+
+def _limited(outputs: list) -> list:
+    """At most MAX_OUTPUT_LINES lines of stream text per cell, and the note that there was more."""
+    kept, lines = [], 0
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            text = output.get("text", "")
+            room = MAX_OUTPUT_LINES - lines
+            if room <= 0:
+                continue
+            parts = text.splitlines(keepends=True)
+            lines += len(parts)
+            if len(parts) > room:
+                output["text"] = "".join(parts[:room]) + "... (output truncated by the grader)\n"
+        kept.append(output)
+    return kept
 
 
 if __name__ == "__main__":
