@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -120,11 +121,15 @@ def write_example_class(
         folder = out_dir / case.student.student
         folder.mkdir(parents=True)
         content = case.make(release, solutions, perfect)
-        target = folder / name
-        if isinstance(content, NotebookNode):
-            nbformat.write(content, target)
-        else:
-            target.write_text(content)
+        handed_in = content if isinstance(content, dict) else {name: content}
+        for offset, (file_name, item) in enumerate(handed_in.items()):
+            target = folder / file_name.replace("{name}", name).replace("{stem}", Path(name).stem)
+            if isinstance(item, NotebookNode):
+                nbformat.write(item, target)
+            else:
+                target.write_text(item)
+            # files listed earlier are older: the stale copy comes first
+            os.utime(target, (1_700_000_000 + offset * 3600, 1_700_000_000 + offset * 3600))
         _hand_in_files(case.student.student, extra_files, folder)
         written.append(case.student)
     return written
@@ -153,7 +158,11 @@ def example_students(with_saved_files: bool = False) -> list[ExampleStudent]:
 @dataclass(frozen=True)
 class _Case:
     student: ExampleStudent
-    make: Callable[[NotebookNode, dict[str, str], NotebookNode], NotebookNode | str]
+    make: Callable[
+        [NotebookNode, dict[str, str], NotebookNode],
+        NotebookNode | str | dict[str, NotebookNode | str],
+    ]
+    """The handed-in notebook, or ``{file name: content}`` (``{name}``: the released name)."""
 
 
 def _first_solution_function_cell(notebook: NotebookNode) -> NotebookNode:
@@ -262,6 +271,117 @@ def _inflated_points(release, solutions, perfect) -> NotebookNode:
     return notebook
 
 
+def _with_solution(perfect: NotebookNode, grade_id: str, source: str) -> NotebookNode:
+    """``perfect`` with the solution cell ``grade_id`` replaced by ``source``."""
+    notebook = copy.deepcopy(perfect)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+            return notebook
+    raise ValueError(f"no cell {grade_id!r} in the notebook")
+
+
+_MEDIAN_CHECKS = (
+    "    image = np.asarray(image, dtype=np.float64)\n"
+    "    if image.ndim != 2:\n"
+    "        raise ValueError('image must be 2-D')\n"
+    "    rows, columns = (size, size) if np.isscalar(size) else size\n"
+    "    if rows < 1 or columns < 1 or rows % 2 == 0 or columns % 2 == 0:\n"
+    "        raise ValueError('odd sides')\n"
+)
+ALIASED_SCIPY = (
+    "import scipy.ndimage as _images\n\n_smooth = _images.median_filter\n\n\n"
+    "def median_filter(image, size):\n"
+    + _MEDIAN_CHECKS
+    + "    return _smooth(image, size=(rows, columns), mode='reflect')\n"
+)
+"""A median filter that calls scipy under another name (the exercise asks for numpy)."""
+TRACER_EVADED = (
+    "import sys as _s\nimport scipy.ndimage as _images\n\n\n"
+    "def median_filter(image, size):\n"
+    + _MEDIAN_CHECKS
+    + "    _hook = _s.getprofile()\n    _s.setprofile(None)\n"
+    "    result = _images.median_filter(image, size=(rows, columns), mode='reflect')\n"
+    "    _s.setprofile(_hook)\n    return result\n"
+)
+"""The same, switching off the grader's call tracer around the call."""
+PATCHED_SCIPY = (
+    "import scipy.ndimage\n\n"
+    "scipy.ndimage.median_filter = lambda image, *args, **kwargs: np.zeros_like(image)\n\n\n"
+    "def median_filter(image, size):\n    return np.zeros_like(np.asarray(image, dtype=float))\n"
+)
+"""A wrong median filter, with scipy's patched in the kernel to agree with it."""
+SWALLOW_EXCEPTIONS = (
+    "get_ipython().set_custom_exc(\n"
+    "    (BaseException,), lambda shell, etype, value, tb, tb_offset=None: None\n)\n"
+)
+FAKE_COMPARISONS = (
+    "import numpy as np\n\n"
+    "np.allclose = lambda *args, **kwargs: True\n"
+    "np.array_equal = lambda *args, **kwargs: True\n"
+    "np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), bool)\n"
+)
+FIND_SECRETS = (
+    "import os\n\nfound = []\n"
+    "for top, folders, files in os.walk('/'):\n"
+    "    skip = ('/usr', '/proc', '/sys', '/dev')\n"
+    "    folders[:] = [f for f in folders if os.path.join(top, f) not in skip]\n"
+    "    for file in files:\n"
+    "        secret = file in ('gradebook.db', 'seed.json') or 'dlmusic_instructor' in top\n"
+    "        if secret or (file.endswith('.ipynb') and 'solutions' in top):\n"
+    "            found.append(os.path.join(top, file))\n"
+    "secret_env = sorted(k for k in os.environ if 'SEED' in k or 'HELDOUT' in k)\n"
+    "print('secrets found:', found or 'none', '| secret environment:', secret_env or 'none')\n"
+)
+WRITE_SHARED_FILES = (
+    "import pathlib\n\nimport dlmusic\n\n"
+    "for target in (\n"
+    "    pathlib.Path(dlmusic.__file__).with_name('course.py'),\n"
+    "    pathlib.Path('/grading/grader/dlmusic_probe.py'),\n"
+    "    pathlib.Path('/grading/grader/sandbox_runner.py'),\n"
+    "):\n"
+    "    try:\n"
+    "        with open(target, 'a') as handle:\n"
+    "            handle.write('\\nraise SystemExit(1)\\n')\n"
+    "        print('wrote', target)\n"
+    "    except OSError as err:\n"
+    "        print('refused', target.name, type(err).__name__)\n"
+)
+STARTUP_FILE = (
+    "import pathlib\n\n"
+    "startup = pathlib.Path.home() / '.ipython' / 'profile_default' / 'startup'\n"
+    "startup.mkdir(parents=True, exist_ok=True)\n"
+    "(startup / '00-everyone-gets-full-marks.py').write_text('import os\\nos._exit(0)\\n')\n"
+    "print('startup file written to', startup)\n"
+)
+KILL_EVERYTHING = (
+    "import os\nimport signal\n\n"
+    "for pid in sorted(int(p) for p in os.listdir('/proc') if p.isdigit()):\n"
+    "    if pid != os.getpid():\n"
+    "        try:\n            os.kill(pid, signal.SIGKILL)\n"
+    "        except OSError:\n            pass\n"
+    "try:\n    os.killpg(0, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+)
+DETACHED_WRITER = (
+    "import subprocess\n\n"
+    "subprocess.Popen(\n"
+    "    ['sh', '-c', 'sleep 20; echo rewritten > /grading/submission/notebook.ipynb'],\n"
+    "    start_new_session=True,\n)\n"
+)
+RAW_NETWORK = (
+    "import socket\n\n"
+    "try:\n    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n"
+    "    print('raw socket opened')\n"
+    "except OSError as err:\n    print('raw socket refused:', err)\n"
+    "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=3)\n"
+    "    print('connected')\nexcept OSError as err:\n    print('connection refused:', err)\n"
+)
+
+
+def _nbformat3(release, solutions, perfect) -> str:
+    return nbformat.writes(nbformat.convert(copy.deepcopy(perfect), 3), version=3)
+
+
 _CASES = [
     _Case(
         ExampleStudent("perfect", "full", "", "every answer from the solution"),
@@ -302,12 +422,12 @@ _CASES = [
         lambda release, solutions, perfect: _with_cell(perfect, "import os\nos._exit(1)\n"),
     ),
     _Case(
-        ExampleStudent("deletes_files", "zero", "", "deletes the grader's scratch folder"),
+        ExampleStudent("deletes_files", "full", "", "deletes every file it can reach"),
         lambda release, solutions, perfect: _with_cell(
             perfect,
             "import shutil\nfrom pathlib import Path\n"
-            "shutil.rmtree(Path.cwd().parents[2], ignore_errors=True)\n",
-            after_setup=False,
+            "for folder in (Path.cwd().parent, Path.home(), Path('/tmp'), Path('/work')):\n"
+            "    shutil.rmtree(folder, ignore_errors=True)\n",
         ),
     ),
     _Case(
@@ -317,7 +437,7 @@ _CASES = [
         ),
     ),
     _Case(
-        ExampleStudent("stderr_noise", "partial", "stderr", "a graded function writes to stderr"),
+        ExampleStudent("stderr_noise", "full", "", "a graded function writes to stderr"),
         _noisy_solution,
     ),
     _Case(
@@ -342,7 +462,7 @@ _CASES = [
             perfect,
             "import urllib.request\ntry:\n"
             "    urllib.request.urlopen('http://192.0.2.1/data.zip', timeout=5)\n"
-            "except PermissionError as err:\n    print('blocked:', err)\n",
+            "except OSError as err:\n    print('blocked:', err)\n",
         ),
     ),
     _Case(
@@ -364,6 +484,73 @@ _CASES = [
         lambda release, solutions, perfect: _with_cell(
             perfect, "import subprocess\nsubprocess.Popen(['sleep', '600'])\n"
         ),
+    ),
+]
+_CASES += [
+    _Case(
+        ExampleStudent("aliased_scipy", "partial", "scipy.ndimage.median_filter", "scipy renamed"),
+        lambda release, solutions, perfect: _with_solution(perfect, "median-filter", ALIASED_SCIPY),
+    ),
+    _Case(
+        ExampleStudent("tracer_evaded", "partial", "tampered", "switches off the call tracer"),
+        lambda release, solutions, perfect: _with_solution(perfect, "median-filter", TRACER_EVADED),
+    ),
+    _Case(
+        ExampleStudent("patched_scipy", "partial", "test-median-filter", "scipy made to agree"),
+        lambda release, solutions, perfect: _with_solution(perfect, "median-filter", PATCHED_SCIPY),
+    ),
+    _Case(
+        ExampleStudent(
+            "swallowed_errors", "zero", "NotImplementedError", "later cells swallow exceptions"
+        ),
+        lambda release, solutions, perfect: _with_cell(release, SWALLOW_EXCEPTIONS),
+    ),
+    _Case(
+        ExampleStudent("fake_comparisons", "zero", "NotImplementedError", "np.allclose -> True"),
+        lambda release, solutions, perfect: _with_cell(release, FAKE_COMPARISONS),
+    ),
+    _Case(
+        ExampleStudent("finds_secrets", "full", "", "searches for solutions, seed, gradebook"),
+        lambda release, solutions, perfect: _with_cell(perfect, FIND_SECRETS),
+    ),
+    _Case(
+        ExampleStudent("writes_shared", "full", "", "appends to the course package and the grader"),
+        lambda release, solutions, perfect: _with_cell(perfect, WRITE_SHARED_FILES),
+    ),
+    _Case(
+        ExampleStudent("startup_file", "full", "", "writes an IPython startup file"),
+        lambda release, solutions, perfect: _with_cell(perfect, STARTUP_FILE),
+    ),
+    _Case(
+        ExampleStudent("kills_everything", "zero", "", "SIGKILLs every process it can see"),
+        lambda release, solutions, perfect: _with_cell(perfect, KILL_EVERYTHING),
+    ),
+    _Case(
+        ExampleStudent("detached_writer", "full", "", "a detached process rewrites files later"),
+        lambda release, solutions, perfect: _with_cell(perfect, DETACHED_WRITER),
+    ),
+    _Case(
+        ExampleStudent("raw_network", "full", "", "raw socket and a TCP connection"),
+        lambda release, solutions, perfect: _with_cell(perfect, RAW_NETWORK),
+    ),
+    _Case(
+        ExampleStudent("nbformat3", "full", "", "saved as an nbformat 3 notebook"),
+        _nbformat3,
+    ),
+    _Case(
+        ExampleStudent("copy_of_copy", "full", "", "handed in as 'Copy of Copy of <name>'"),
+        lambda release, solutions, perfect: {"Copy of Copy of {name}": perfect},
+    ),
+    _Case(
+        ExampleStudent("stale_copy", "full", "", "an old <name> beside a newer '<stem> (1)'"),
+        lambda release, solutions, perfect: {"{name}": release, "{stem} (1).ipynb": perfect},
+    ),
+    _Case(
+        ExampleStudent("bad_timestamp", "full", "timestamp", "timestamp.txt: 'yesterday evening'"),
+        lambda release, solutions, perfect: {
+            "{name}": perfect,
+            "timestamp.txt": "yesterday evening",
+        },
     ),
 ]
 _WEIGHTS_CASES = [
