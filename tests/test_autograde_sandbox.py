@@ -7,10 +7,19 @@ import socket
 import sys
 import textwrap
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
-from dlmusic_instructor.sandbox import network_guard_dir, run_limited
+from dlmusic_instructor.sandbox import (
+    SANDBOX_UID,
+    bubblewrap_command,
+    bubblewrap_path,
+    check_bubblewrap,
+    network_guard_dir,
+    run_limited,
+)
 
 GIB = 2**30
 
@@ -91,3 +100,87 @@ def test_the_network_guard_refuses_other_hosts_and_allows_loopback(tmp_path):
     server.close()
     assert "loopback ok" in result.output_tail
     assert "refused: network access is disabled while grading" in result.output_tail
+
+
+needs_bubblewrap = pytest.mark.skipif(bubblewrap_path() is None, reason="bubblewrap not installed")
+
+
+def sandboxed(code: str, scratch, *, readable=()) -> list[str]:
+    """``python -c code`` inside bubblewrap, with ``scratch`` writable at /grading."""
+    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), *readable}
+    prefix = bubblewrap_command(
+        check_bubblewrap(),
+        readable=sorted(paths),
+        writable={"/grading": scratch},
+        workdir="/grading",
+        env={"PATH": "/usr/bin:/bin", "HOME": "/grading"},
+    )
+    return [*prefix, *python(code)]
+
+
+@needs_bubblewrap
+def test_the_sandbox_runs_as_another_user_and_sees_only_its_scratch_folder(tmp_path):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    code = f"""
+        import os
+        print("uid", os.getuid())
+        print("secret visible", os.path.exists({str(secret)!r}))
+        print("repository visible", os.path.exists({str(Path(__file__).resolve())!r}))
+        open("/grading/mine.txt", "w").write("ok")
+        for target in ({sys.prefix!r} + "/pwned", "/usr/pwned"):
+            try:
+                open(target, "w")
+                print("wrote", target)
+            except OSError as err:
+                print("refused", type(err).__name__)
+    """
+    result = run_limited(
+        sandboxed(code, scratch), cwd=tmp_path, wall_limit_s=60, memory_limit_bytes=2 * GIB
+    )
+    assert result.ok, result.output_tail
+    assert f"uid {SANDBOX_UID}" in result.output_tail
+    assert "secret visible False" in result.output_tail
+    assert "repository visible False" in result.output_tail
+    assert "wrote" not in result.output_tail
+    assert result.output_tail.count("refused") == 2
+    assert (scratch / "mine.txt").read_text() == "ok"
+
+
+@needs_bubblewrap
+def test_the_sandbox_has_no_network_and_sees_no_process_of_the_grader(tmp_path):
+    code = """
+        import os, socket
+        try:
+            socket.create_connection(("192.0.2.1", 80), timeout=3)
+            print("connected")
+        except OSError as err:
+            print("network:", err.errno)
+        print("processes", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+        print("grader visible", os.path.exists(f"/proc/{PARENT}"))
+    """.replace("PARENT", str(os.getpid()))
+    result = run_limited(
+        sandboxed(code, tmp_path), cwd=tmp_path, wall_limit_s=60, memory_limit_bytes=2 * GIB
+    )
+    assert "connected" not in result.output_tail
+    assert "network:" in result.output_tail
+    processes = eval(result.output_tail.split("processes ")[1].splitlines()[0])
+    assert max(processes) < 10, "a new pid namespace numbers its processes from 1"
+
+
+@needs_bubblewrap
+def test_a_detached_process_dies_with_the_sandbox(tmp_path):
+    code = """
+        import subprocess
+        subprocess.Popen(["sh", "-c", "sleep 4; echo late > /grading/late.txt"],
+                         start_new_session=True)
+        print("left it running")
+    """
+    result = run_limited(
+        sandboxed(code, tmp_path), cwd=tmp_path, wall_limit_s=60, memory_limit_bytes=2 * GIB
+    )
+    assert "left it running" in result.output_tail
+    time.sleep(6)
+    assert not (tmp_path / "late.txt").exists()
