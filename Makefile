@@ -30,7 +30,7 @@ system-deps:
 	bash .ci/install-system-deps.sh
 
 demo: setup
-	$(BIN)/python -m dlmusic.demo --size $(SIZE) --out build/demo
+	$(BIN)/python -m dlmusic_instructor.demo --size $(SIZE) --out build/demo
 
 lint: setup
 	$(BIN)/ruff check .

@@ -47,6 +47,8 @@ def graded_class(tmp_path_factory):
             str(NOTEBOOK_TIMEOUT_S),
             "--memory-gib",
             "3",
+            "--heldout-size",
+            "quick",
         ]
     )
     assert status == 0
@@ -92,10 +94,47 @@ def test_the_class_is_exported_and_every_student_gets_feedback(graded_class):
         assert "Grader's notes" in page.read_text()
 
 
+def autograded_text(workspace: Workspace, student: str) -> str:
+    return (workspace.submission_dir(student, ASSIGNMENT, "autograded") / NOTEBOOK).read_text()
+
+
 def test_student_code_could_not_reach_the_network(graded_class):
     workspace, _ = graded_class
-    notebook = workspace.submission_dir("downloads", ASSIGNMENT, "autograded") / NOTEBOOK
-    assert "network access is disabled while grading" in notebook.read_text()
+    assert "blocked:" in autograded_text(workspace, "downloads")
+    shown = autograded_text(workspace, "raw_network")
+    assert "raw socket refused" in shown
+    assert "connection refused" in shown
+
+
+def test_no_secret_was_visible_to_student_code(graded_class):
+    workspace, _ = graded_class
+    assert "secrets found: none | secret environment: none" in autograded_text(
+        workspace, "finds_secrets"
+    )
+
+
+def test_student_code_could_not_change_the_course_package_or_the_grader(graded_class):
+    workspace, _ = graded_class
+    shown = autograded_text(workspace, "writes_shared")
+    assert "wrote" not in shown
+    assert shown.count("refused") == 3
+    assert "SystemExit" not in (COURSE_ROOT / "lib" / "dlmusic" / "course.py").read_text()
+    assert (
+        "SystemExit"
+        not in (COURSE_ROOT / "autograder" / "dlmusic_instructor" / "probe_runtime.py").read_text()
+    )
+
+
+def test_feedback_shows_the_graders_verdicts_but_no_hidden_check(graded_class):
+    workspace, _ = graded_class
+    page = (
+        workspace.submission_dir("aliased_scipy", ASSIGNMENT, "feedback")
+        / f"{Path(NOTEBOOK).stem}.html"
+    ).read_text()
+    assert "Grader: " in page
+    assert "scipy.ndimage.median_filter" in page
+    assert "BEGIN HIDDEN TESTS" not in page
+    assert "make_inputs" not in page and "def judge" not in page
 
 
 def test_colab_damage_is_repaired_and_logged(graded_class):
@@ -109,11 +148,19 @@ def test_colab_damage_is_repaired_and_logged(graded_class):
 def test_grading_again_is_idempotent_and_backs_up_the_gradebook(graded_class):
     workspace, totals = graded_class
     backups_before = len(list((workspace.root / "backups").glob("*.db")))
+    before = autograded_text(workspace, "perfect")
     autograde_assignment(
         workspace,
         ASSIGNMENT,
         students=["perfect", "invalid_json"],
         limits=Limits(cell_timeout_s=60),
+    )
+    assert autograded_text(workspace, "perfect") == before, "a regrade is byte-identical"
+    cli.main(["--workdir", str(workspace.root), "export"])
+    with (workspace.reports / "totals.csv").open() as handle:
+        after = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert after["aliased_scipy"]["reasons"] == totals["aliased_scipy"]["reasons"], (
+        "a partial regrade keeps everyone else's reasons"
     )
     with workspace.gradebook() as book:
         for student in ("perfect", "invalid_json"):

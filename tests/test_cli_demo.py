@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dlmusic import demo
 from dlmusic.datasets import cli
+from dlmusic_instructor import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 

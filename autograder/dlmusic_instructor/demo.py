@@ -1,6 +1,6 @@
 """``make demo``: build the offline datasets, summarise them, and plot one example of each.
 
-Run as ``python -m dlmusic.demo --size quick --out build/demo``. Writes
+Run as ``python -m dlmusic_instructor.demo --size quick --out build/demo``. Writes
 ``synthetic_piano.png`` (CQT over the piano roll of a test piece),
 ``synthetic_scores.png`` (an engraved page) and ``synthetic_stems.png``
 (mixture and vocal spectrograms of a test track) to ``--out``.
@@ -24,9 +24,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlmusic.audio import SAMPLE_RATE_HZ, load_audio
-from dlmusic_instructor import cli as grading_cli
-from dlmusic_instructor.example_class import write_example_class
-from dlmusic_instructor.workspace import COURSE_ROOT
 from dlmusic.datasets.cli import CORPORA, build, summary
 from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
 from dlmusic.datasets.synthetic_piano import load_synthetic_piano
@@ -34,6 +31,9 @@ from dlmusic.datasets.synthetic_scores import synthetic_scores_dir
 from dlmusic.datasets.synthetic_stems import load_synthetic_stems
 from dlmusic.display import plot_piano_roll, plot_spectrogram
 from dlmusic.synth import load_midi
+from dlmusic_instructor import cli as grading_cli
+from dlmusic_instructor.example_class import write_example_class
+from dlmusic_instructor.workspace import COURSE_ROOT
 
 CQT_HOP_SAMPLES = 256
 CQT_BINS_PER_OCTAVE = 36
@@ -49,7 +49,7 @@ EXAMPLE_STUDENTS = (
     "colab_mangled",
     "invalid_json",
     "kernel_killed",
-    "stderr_noise",
+    "aliased_scipy",
     "tampered_test",
 )
 
@@ -172,6 +172,8 @@ def grade_example_class(out: Path) -> int:
             "120",
             "--notebook-timeout",
             "600",
+            "--heldout-size",
+            "quick",
         ]
     )
 
