@@ -1,9 +1,15 @@
-"""Collecting submissions: student folders, LMS zip exports, rosters, copies' names, lateness."""
+"""Collecting submissions: student folders, LMS zip exports, rosters, copies' names, lateness.
+
+Also the reports of a partial regrade (export and feedback keep everyone else's reasons),
+which need the same small prepared workspace.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import struct
+import time
 import zipfile
 from pathlib import Path
 
@@ -11,14 +17,20 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from dlmusic.errors import SubmissionError
 from dlmusic_instructor.cli import detect_assignment
 from dlmusic_instructor.collect import (
+    MAX_WEIGHTS_BYTES,
     collect_folder,
     collect_zip,
     import_roster,
     normalise_notebook_names,
+    read_timestamp,
 )
 from dlmusic_instructor.workspace import NBGRADER_CONFIG, GradingError, Workspace
+
+UNDERSCORED = "tiny_set"
+"""A second assignment whose id holds ``_``, like ``problem_set``."""
 
 
 def graded(cell, **nbgrader):
@@ -32,8 +44,16 @@ def graded(cell, **nbgrader):
     return cell
 
 
-def write_tiny_course(root: Path) -> Path:
-    """A course with one small assignment, ``tiny``: two answers, two tests, one essay."""
+def write_tiny_course(root: Path, names: tuple[str, ...] = ("tiny",)) -> Path:
+    """A course of small assignments, each one answer and one test worth 2 points."""
+    for name in names:
+        write_tiny_assignment(root, name)
+    (root / "autograder").mkdir()
+    shutil.copy(NBGRADER_CONFIG, root / "autograder" / "nbgrader_config.py")
+    return root
+
+
+def write_tiny_assignment(root: Path, name: str) -> None:
     notebook = new_notebook()
     notebook.metadata["kernelspec"] = {
         "name": "python3",
@@ -60,19 +80,17 @@ def write_tiny_course(root: Path) -> Path:
             points=2,
         ),
     ]
-    (root / "solutions" / "tiny").mkdir(parents=True)
-    nbformat.write(notebook, root / "solutions" / "tiny" / "tiny.ipynb")
-    (root / "autograder").mkdir()
-    shutil.copy(NBGRADER_CONFIG, root / "autograder" / "nbgrader_config.py")
-    return root
+    (root / "solutions" / name).mkdir(parents=True)
+    nbformat.write(notebook, root / "solutions" / name / f"{name}.ipynb")
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Workspace:
-    root = tmp_path_factory.mktemp("grading")
-    course = write_tiny_course(root / "course")
-    workspace = Workspace(root / "work", course)
+    root = tmp_path_factory.mktemp("grading_root")
+    course = write_tiny_course(root / "course", ("tiny", UNDERSCORED))
+    workspace = Workspace(root / "work_space", course)
     workspace.prepare("tiny", duedate="2026-12-01 17:00:00 UTC")
+    workspace.prepare(UNDERSCORED, duedate="2026-12-01 17:00:00 UTC")
     return workspace
 
 
@@ -118,25 +136,221 @@ def test_an_older_submission_never_replaces_a_newer_one(workspace, tmp_path):
     assert "new" in (workspace.submission_dir("grace", "tiny") / "tiny.ipynb").read_text()
 
 
-def test_copies_made_by_colab_and_browsers_get_the_released_name(tmp_path):
-    (tmp_path / "Copy of tiny.ipynb").write_text("{}")
-    actions = normalise_notebook_names(tmp_path, ["tiny.ipynb"])
-    assert actions == ["renamed 'Copy of tiny.ipynb' to 'tiny.ipynb'"]
-    (tmp_path / "tiny (1).ipynb").write_text("{}")
-    assert normalise_notebook_names(tmp_path, ["tiny.ipynb"]) == []  # tiny.ipynb exists
+COPY_NAMES = [
+    "Copy of problem_set.ipynb",
+    "Copy of Copy of problem_set.ipynb",
+    "Kopie von problem_set.ipynb",
+    "Copie de problem_set.ipynb",
+    "Copia de problem_set.ipynb",
+    "Cópia de problem_set.ipynb",
+    "Copia di problem_set.ipynb",
+    "problem_set のコピー.ipynb",
+    "problem_set - Copy.ipynb",
+    "problem_set - Copy (2).ipynb",
+    "problem_set - Kopie.ipynb",
+    "problem_set copy 2.ipynb",
+    "problem_set-Copy1.ipynb",
+    "problem_set(1).ipynb",
+    "problem_set (1).ipynb",
+    "problem_set-1.ipynb",
+    "Copy of problem_set (3).ipynb",
+    "Problem_Set.ipynb",
+    "PROBLEM_SET.IPYNB",
+]
 
 
-def test_an_lms_zip_is_sorted_by_student_with_nbgraders_zip_collect(workspace, tmp_path):
+@pytest.mark.parametrize("name", COPY_NAMES)
+def test_every_copy_name_variant_is_renamed_to_the_released_name_and_logged(name, tmp_path):
+    (tmp_path / name).write_text("{}")
+    actions = normalise_notebook_names(
+        tmp_path, ["problem_set.ipynb"], set_aside=tmp_path / "aside"
+    )
+    assert actions == [f"renamed {name!r} to 'problem_set.ipynb'"]
+    assert [p.name for p in tmp_path.iterdir()] == ["problem_set.ipynb"]
+
+
+def test_names_of_other_notebooks_and_ambiguous_copies_are_left_alone(tmp_path):
+    for name in ("essay.ipynb", "lab (1).ipynb", "problem_set.ipynb.orig", "lab_2 (1).ipynb"):
+        (tmp_path / name).write_text("{}")
+    releases = ["lab_1.ipynb", "lab_2.ipynb", "problem_set.ipynb"]
+    actions = normalise_notebook_names(tmp_path, releases, set_aside=tmp_path / "aside")
+    assert actions == ["renamed 'lab_2 (1).ipynb' to 'lab_2.ipynb'"]
+
+
+def test_a_newer_copy_beside_a_stale_original_is_graded_and_the_choice_logged(tmp_path):
+    stale, newer = tmp_path / "tiny.ipynb", tmp_path / "tiny (1).ipynb"
+    stale.write_text('{"v": "stale"}')
+    newer.write_text('{"v": "newer"}')
+    os.utime(stale, (1_800_000_000, 1_800_000_000))
+    os.utime(newer, (1_800_000_600, 1_800_000_600))
+    aside = tmp_path / "aside"
+
+    actions = normalise_notebook_names(tmp_path, ["tiny.ipynb"], set_aside=aside)
+
+    assert "newer" in (tmp_path / "tiny.ipynb").read_text()
+    assert "stale" in (aside / "tiny.ipynb").read_text()
+    assert not newer.exists()
+    assert actions[0].startswith("found 2 notebooks for 'tiny.ipynb': 'tiny (1).ipynb' (saved")
+    assert "graded 'tiny (1).ipynb', the newest" in actions[0]
+    assert actions[1] == "renamed 'tiny (1).ipynb' to 'tiny.ipynb'"
+
+
+def test_a_stale_copy_beside_a_newer_original_is_set_aside_not_graded(workspace, tmp_path):
+    hand_in(tmp_path, "mary", mtime=1_800_000_600).write_text('{"v": "newer"}')
+    hand_in(tmp_path, "mary", name="Copy of tiny.ipynb", mtime=1_700_000_000)
+
+    collected = collect_folder(tmp_path, workspace, "tiny")
+
+    assert "newer" in (workspace.submission_dir("mary", "tiny") / "tiny.ipynb").read_text()
+    assert [p.name for p in (workspace.root / "set_aside" / "mary" / "tiny").iterdir()] == [
+        "Copy of tiny.ipynb"
+    ]
+    assert any("graded 'tiny.ipynb', the newest" in line for line in collected[0].actions)
+
+
+def test_an_lms_zip_of_an_assignment_id_with_underscores_is_collected(workspace, tmp_path):
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("lovelaceada_1001_555_tiny.ipynb", '{"cells": []}')
+        zipped.writestr(f"lovelaceada_1001_555_{UNDERSCORED}.ipynb", '{"cells": []}')
         zipped.writestr("lovelaceada_1001_555_nmp_full.weights.h5", b"\x89HDF")
-        zipped.writestr("hopper_late_1002_556_tiny-1.ipynb", '{"cells": []}')
+        zipped.writestr(f"hopper_late_1002_556_{UNDERSCORED}-1.ipynb", '{"cells": []}')
+        zipped.writestr("hopper_late_1002_556_notes.pdf", b"%PDF")
+
+    collected = {c.student: c for c in collect_zip(archive, workspace, UNDERSCORED)}
+
+    assert set(collected) == {"1001", "1002"}
+    first = workspace.submission_dir("1001", UNDERSCORED)
+    assert sorted(p.name for p in first.iterdir()) == [
+        "nmp_full.weights.h5",
+        "timestamp.txt",
+        f"{UNDERSCORED}.ipynb",
+    ]
+    assert (workspace.submission_dir("1002", UNDERSCORED) / f"{UNDERSCORED}.ipynb").is_file()
+    renamed = f"renamed '{UNDERSCORED}-1.ipynb' to '{UNDERSCORED}.ipynb'"
+    assert renamed in collected["1002"].actions
+    assert "ignored 'notes.pdf' (not a notebook or weights file)" in collected["1002"].actions
+
+
+def test_a_zip_that_matches_no_file_name_is_an_error_not_an_empty_collection(workspace, tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr(f"{UNDERSCORED}.ipynb", '{"cells": []}')
+    with pytest.raises(GradingError, match="matched none of the 1 files"):
+        collect_zip(archive, workspace, UNDERSCORED)
+
+
+def test_lateness_comes_from_the_lms_times_in_the_zip_never_from_extraction(workspace, tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        local = zipfile.ZipInfo("curie_2001_700_tiny.ipynb", date_time=(2026, 12, 2, 9, 30, 0))
+        zipped.writestr(local, '{"cells": []}')
+        utc = zipfile.ZipInfo("noether_2002_701_tiny.ipynb", date_time=(1999, 1, 1, 0, 0, 0))
+        utc.extra = struct.pack("<HHBi", 0x5455, 5, 1, 1_796_140_800)  # 2026-12-01 16:00 UTC
+        zipped.writestr(utc, '{"cells": []}')
+
     collected = {c.student: c for c in collect_zip(archive, workspace, "tiny")}
-    assert {"1001", "1002"} <= set(collected)
-    assert (workspace.submission_dir("1001", "tiny") / "nmp_full.weights.h5").is_file()
-    assert (workspace.submission_dir("1002", "tiny") / "tiny.ipynb").is_file()
-    assert "renamed 'tiny-1.ipynb' to 'tiny.ipynb'" in collected["1002"].actions
+
+    assert collected["2001"].timestamp == "2026-12-02 09:30:00.000000 UTC"
+    assert collected["2002"].timestamp == "2026-12-01 16:00:00.000000 UTC"
+    folder = workspace.submission_dir("2001", "tiny")
+    assert read_timestamp(folder) == "2026-12-02 09:30:00.000000 UTC"
+    assert (folder / "tiny.ipynb").stat().st_mtime == pytest.approx(
+        1_796_203_800  # 2026-12-02 09:30 UTC: the LMS's time, not the extraction's
+    )
+
+
+def test_a_timestamp_group_of_the_pattern_gives_the_submission_time(workspace, tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("ps_3001_attempt_2026-11-30T12:00:00Z_tiny.ipynb", '{"cells": []}')
+        unparsable = zipfile.ZipInfo(
+            "ps_3002_attempt_yesterday_tiny.ipynb", date_time=(2026, 11, 30, 13, 0, 0)
+        )
+        zipped.writestr(unparsable, '{"cells": []}')
+    pattern = r"^ps_(?P<student_id>\d+)_attempt_(?P<timestamp>[^_]+)_(?P<file_id>.+)$"
+
+    collected = {
+        c.student: c for c in collect_zip(archive, workspace, "tiny", filename_pattern=pattern)
+    }
+
+    assert collected["3001"].timestamp == "2026-11-30 12:00:00.000000 UTC"
+    assert any("ignored the timestamp 'yesterday'" in a for a in collected["3002"].actions)
+    assert collected["3002"].timestamp == "2026-11-30 13:00:00.000000 UTC"
+
+
+def test_a_bad_timestamp_file_is_that_students_logged_problem_only(workspace, tmp_path):
+    hand_in(tmp_path, "evening", mtime=1_800_000_000)
+    (tmp_path / "evening" / "timestamp.txt").write_text("yesterday evening")
+    hand_in(tmp_path, "punctual", mtime=1_800_000_000)
+    (tmp_path / "punctual" / "timestamp.txt").write_text("2026-11-30 10:00:00 UTC")
+
+    collected = {c.student: c for c in collect_folder(tmp_path, workspace, "tiny")}
+
+    assert collected["punctual"].timestamp == "2026-11-30 10:00:00.000000 UTC"
+    assert collected["evening"].timestamp.startswith("2027-01-15 08:00:00")
+    assert any(
+        "ignored timestamp.txt" in line and "'yesterday evening'" in line
+        for line in collected["evening"].actions
+    )
+    broken = workspace.submission_dir("evening", "tiny")
+    (broken / "timestamp.txt").write_text("yesterday evening")
+    with pytest.raises(SubmissionError, match="'yesterday evening', which is not a date"):
+        read_timestamp(broken)
+
+
+def test_weights_must_be_regular_files_under_the_size_limit(workspace, tmp_path):
+    hand_in(tmp_path, "crafty", mtime=1_800_000_000)
+    folder = tmp_path / "crafty"
+    (folder / "nmp_full.weights.h5").symlink_to("/etc/passwd")
+    (folder / "tiny_linked.ipynb").symlink_to("/etc/passwd")
+    with (folder / "sparse.weights.h5").open("wb") as sparse:
+        sparse.truncate(2 * 2**30)
+    (folder / "small.weights.h5").write_bytes(b"\x89HDF")
+
+    started = time.perf_counter()
+    collected = collect_folder(tmp_path, workspace, "tiny")[0]
+    assert time.perf_counter() - started < 5, "the sparse file must not be read"
+
+    destination = workspace.submission_dir("crafty", "tiny")
+    assert sorted(p.name for p in destination.iterdir()) == [
+        "small.weights.h5",
+        "timestamp.txt",
+        "tiny.ipynb",
+    ]
+    assert not any(p.is_symlink() for p in destination.iterdir())
+    assert "refused 'nmp_full.weights.h5': it is a symbolic link, not a regular file" in (
+        collected.actions
+    )
+    assert "refused 'tiny_linked.ipynb': it is a symbolic link, not a regular file" in (
+        collected.actions
+    )
+    limit = f"over the limit of {MAX_WEIGHTS_BYTES / 2**20:.1f} MiB"
+    assert any(
+        line.startswith("refused 'sparse.weights.h5'") and limit in line
+        for line in collected.actions
+    )
+
+
+def test_weights_in_a_zip_are_refused_when_links_or_too_large(workspace, tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("crafty_4001_800_tiny.ipynb", '{"cells": []}')
+        link = zipfile.ZipInfo("crafty_4001_800_nmp_full.weights.h5")
+        link.external_attr = 0o120777 << 16
+        zipped.writestr(link, "/etc/passwd")
+        huge = zipfile.ZipInfo("crafty_4001_800_big.weights.h5")
+        huge.compress_type = zipfile.ZIP_DEFLATED
+        zipped.writestr(huge, bytes(MAX_WEIGHTS_BYTES + 1))
+
+    collected = collect_zip(archive, workspace, "tiny")[0]
+
+    destination = workspace.submission_dir("4001", "tiny")
+    assert sorted(p.name for p in destination.iterdir()) == ["timestamp.txt", "tiny.ipynb"]
+    assert any(
+        line.startswith("refused 'nmp_full.weights.h5': it is a symbolic link")
+        for line in collected.actions
+    )
+    assert any(line.startswith("refused 'big.weights.h5'") for line in collected.actions)
 
 
 def test_a_roster_adds_students_and_a_bad_roster_says_why(workspace, tmp_path):
