@@ -14,7 +14,7 @@ STAMP := $(VENV)/.dlmusic-installed
 GRADING_DIR ?= grading
 WORKERS ?= 2
 
-.PHONY: setup system-deps demo test lint data release grade bench bench-deps clean
+.PHONY: setup system-deps demo test lint data release student-release grade bench bench-deps clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ data: setup
 # Regenerate the student notebooks (assignments/) from solutions/ with nbgrader.
 release: setup
 	$(BIN)/python autograder/release.py
+
+# The student distribution (release, student package, README, wheel), scanned for leaks.
+student-release: setup
+	$(BIN)/python -m dlmusic_instructor.student_release --out build/student-release
 
 # Grade a class: SUBMISSIONS is a folder of per-student folders or an LMS zip export.
 # Optional: ASSIGNMENT=<id> (found from the notebook names otherwise), GRADING_DIR, WORKERS.
