@@ -16,8 +16,8 @@ import pytest
 from nbformat import NotebookNode
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
-from dlmusic_instructor.repair import RepairReport, repair_file, repair_notebook
 from dlmusic.errors import SubmissionError
+from dlmusic_instructor.repair import RepairReport, repair_file, repair_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASES = [
@@ -306,7 +306,8 @@ def test_nbgrader_accepts_the_repaired_notebook(release):
         ('{"cells": [', "is not valid JSON"),
         ('{"name": "homework"}', "not a Jupyter notebook"),
         ('{"cells": [{"source": "x"}], "nbformat": 4}', "has no cell type"),
-        ('{"cells": [], "nbformat": 3}', "only format 4"),
+        ('{"cells": [], "nbformat": 5}', "only formats 1 to 4"),
+        ('{"nbformat": 3, "worksheets": 7}', "could not be upgraded to format 4"),
     ],
 )
 def test_a_broken_file_is_refused_with_the_reason(content, reason, release_path, tmp_path):
@@ -315,6 +316,22 @@ def test_a_broken_file_is_refused_with_the_reason(content, reason, release_path,
     with pytest.raises(SubmissionError, match=reason):
         repair_file(submitted_path, release_path)
     assert submitted_path.read_text() == content
+
+
+def test_an_nbformat_3_notebook_is_upgraded_and_graded_not_refused(release, release_path, tmp_path):
+    submitted_path = tmp_path / release_path.name
+    old_format = nbformat.convert(solved_copy(release), 3)
+    submitted_path.write_text(nbformat.writes(old_format, version=3))
+
+    report = repair_file(submitted_path, release_path)
+
+    assert report.actions[0] == "upgraded the notebook from format 3 to format 4"
+    repaired = nbformat.read(submitted_path, as_version=4)
+    assert (repaired.nbformat, repaired.nbformat_minor) == (4, release.nbformat_minor)
+    nbformat.validate(repaired)
+    assert graded_cells(repaired) == graded_cells(release)
+    assert_solutions_survive(repaired, release)
+    assert repair_file(submitted_path, release_path).actions == ()
 
 
 def test_without_metadata_the_edited_copy_of_a_pasted_solution_cell_is_graded(release):

@@ -162,15 +162,17 @@ def repair_file(submitted_path: Path, release_path: Path) -> RepairReport:
     MissingFileError
         Either path does not exist.
     SubmissionError
-        The submission is empty, not valid JSON, or not a notebook that can be repaired.
+        The submission is empty, not valid JSON, or not a notebook that can be repaired
+        (a notebook of format 1 to 3 is upgraded to format 4 first, and the upgrade logged).
     """
     submitted_path, release_path = Path(submitted_path), Path(release_path)
     for path in (submitted_path, release_path):
         if not path.is_file():
             raise MissingFileError(f"no notebook at {path}")
-    notebook = _read_submission(submitted_path)
+    notebook, actions = _read_submission(submitted_path)
     release = nbformat.read(release_path, as_version=4)
-    repaired, actions = repair_notebook(notebook, release)
+    repaired, repairs = repair_notebook(notebook, release)
+    actions += repairs
     try:
         nbformat.validate(repaired)
     except nbformat.ValidationError as error:
@@ -187,8 +189,20 @@ def repair_file(submitted_path: Path, release_path: Path) -> RepairReport:
     return RepairReport(notebook=submitted_path.name, actions=tuple(actions))
 
 
-def _read_submission(path: Path) -> NotebookNode:
-    """Parse a submitted file into a NotebookNode, or say clearly why it is not one."""
+def _read_submission(path: Path) -> tuple[NotebookNode, list[str]]:
+    """Parse a submitted file into a NotebookNode, or say clearly why it is not one.
+
+    A notebook of an older format (nbformat 3, as saved by IPython 2 and old tools) is
+    upgraded to format 4 by nbformat; its cells get ids ``upgraded-<n>`` (deterministic,
+    so repairing is repeatable) and the upgrade is logged.
+
+    Returns
+    -------
+    notebook : NotebookNode
+        The submission in nbformat 4, sources as strings.
+    actions : list of str
+        The upgrade made, if any.
+    """
     text = path.read_text(encoding="utf-8", errors="replace")
     if not text.strip():
         raise SubmissionError(f"{path.name} is empty ({path.stat().st_size} bytes)")
@@ -199,14 +213,34 @@ def _read_submission(path: Path) -> NotebookNode:
             f"{path.name} is not valid JSON (line {error.lineno}, column {error.colno}: "
             f"{error.msg}); it was probably truncated or saved as something else"
         ) from error
+    version = raw.get("nbformat") if isinstance(raw, dict) else None
+    if isinstance(version, int) and 1 <= version < 4:
+        return _upgrade(raw, path.name)
     if not isinstance(raw, dict) or "cells" not in raw:
         raise SubmissionError(f"{path.name} is JSON but not a Jupyter notebook (no 'cells')")
-    if raw.get("nbformat") != 4:
+    if version != 4:
         raise SubmissionError(
-            f"{path.name} is notebook format {raw.get('nbformat')!r}; only format 4 is graded"
+            f"{path.name} is notebook format {version!r}; only formats 1 to 4 can be graded"
         )
     _check_structure(raw, path.name)
-    return rejoin_lines(nbformat.from_dict(raw))
+    return rejoin_lines(nbformat.from_dict(raw)), []
+
+
+def _upgrade(raw: dict[str, Any], name: str) -> tuple[NotebookNode, list[str]]:
+    """Convert an nbformat 1-3 notebook to format 4 (see :func:`_read_submission`)."""
+    version = raw["nbformat"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as error:  # nbformat raises many types for a malformed old notebook
+        raise SubmissionError(
+            f"{name} is notebook format {version} and could not be upgraded to format 4: {error}"
+        ) from error
+    _check_structure(notebook, name)
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"upgraded-{number}"
+    return notebook, [f"upgraded the notebook from format {version} to format 4"]
 
 
 def _check_structure(notebook: dict[str, Any], name: str = "the submission") -> None:
