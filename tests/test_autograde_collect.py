@@ -6,16 +6,20 @@ which need the same small prepared workspace.
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import shutil
 import struct
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from sqlalchemy.exc import SAWarning
 
 from dlmusic.errors import SubmissionError
 from dlmusic_instructor.cli import detect_assignment
@@ -27,6 +31,7 @@ from dlmusic_instructor.collect import (
     normalise_notebook_names,
     read_timestamp,
 )
+from dlmusic_instructor.report import export_grades, write_feedback
 from dlmusic_instructor.workspace import NBGRADER_CONFIG, GradingError, Workspace
 
 UNDERSCORED = "tiny_set"
@@ -379,3 +384,95 @@ def test_the_assignment_is_found_from_the_notebook_names(tmp_path):
         detect_assignment(tmp_path / "other")
     with pytest.raises(GradingError, match="neither a folder nor a zip"):
         detect_assignment(tmp_path / "ada" / "problem_set.ipynb")
+
+
+def grade_by_hand(workspace: Workspace, student: str, score: float) -> None:
+    """What autograde leaves for a student: gradebook scores and the autograded folder."""
+    with workspace.gradebook() as book, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission; rows are right
+        book.update_or_create_student(student)
+        submission = book.update_or_create_submission("tiny", student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = score
+                grade.needs_manual_grade = False
+        book.db.commit()
+    autograded = workspace.submission_dir(student, "tiny", "autograded")
+    autograded.mkdir(parents=True, exist_ok=True)
+    shutil.copy(workspace.release_notebooks("tiny")[0], autograded / "tiny.ipynb")
+    (autograded / "nmp_full.weights.h5").write_bytes(b"\x89HDF weights")
+    (autograded / "timestamp.txt").write_text("2026-11-30 10:00:00 UTC")
+    link = autograded / "linked.weights.h5"
+    if not link.is_symlink():
+        link.symlink_to("/etc/passwd")
+
+
+def write_outcomes(workspace: Workspace, entries: list[dict]) -> None:
+    workspace.reports.mkdir(parents=True, exist_ok=True)
+    (workspace.reports / "outcomes-tiny.json").write_text(json.dumps(entries))
+
+
+def rows(path: Path, student: str) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row["student_id"] == student]
+
+
+def test_feedback_folders_hold_the_pages_only_never_weights_or_links(workspace):
+    grade_by_hand(workspace, "fb_weights", 2.0)
+    write_outcomes(workspace, [{"student": "fb_weights", "assignment": "tiny", "graded": True}])
+
+    pages = write_feedback(workspace, "tiny")
+
+    folder = workspace.submission_dir("fb_weights", "tiny", "feedback")
+    assert pages == [folder / "tiny.html"]
+    assert [p.name for p in folder.iterdir()] == ["tiny.html"]
+    assert "Grader's notes" in (folder / "tiny.html").read_text()
+
+
+def test_a_partial_regrade_keeps_everyone_elses_reasons_in_totals_and_feedback(workspace):
+    grade_by_hand(workspace, "pr_kept", 0.0)
+    grade_by_hand(workspace, "pr_regraded", 0.0)
+    write_outcomes(
+        workspace,
+        [
+            {
+                "student": "pr_kept",
+                "assignment": "tiny",
+                "graded": True,
+                "reasons": ["test_square: 0/2 (AssertionError: square(3) is 6)"],
+                "repairs": ["tiny.ipynb: restored kernelspec 'python3' (was 'ir')"],
+                "seconds": 3.5,
+            },
+            {
+                "student": "pr_regraded",
+                "assignment": "tiny",
+                "graded": True,
+                "reasons": ["test_square: 0/2 (NameError: square)"],
+            },
+        ],
+    )
+    export_grades(workspace)
+    write_feedback(workspace, "tiny")
+
+    grade_by_hand(workspace, "pr_regraded", 2.0)
+    write_outcomes(  # what `autograde --student pr_regraded` wrote, from a hand-made file
+        workspace,
+        [{"student": "pr_regraded", "graded": True, "reasons": [], "written_by": "a newer run"}],
+    )
+    cells_path, totals_path = export_grades(workspace)
+    write_feedback(workspace, "tiny")
+
+    kept = rows(totals_path, "pr_kept")
+    assert [(row["graded"], row["reasons"]) for row in kept] == [
+        ("True", "test_square: 0/2 (AssertionError: square(3) is 6)")
+    ]
+    assert [row["reason"] for row in rows(cells_path, "pr_kept")] == [
+        "0/2 (AssertionError: square(3) is 6)"
+    ]
+    regraded = rows(totals_path, "pr_regraded")
+    assert [(row["score"], row["reasons"]) for row in regraded] == [("2.0", "")]
+    page = workspace.submission_dir("pr_kept", "tiny", "feedback") / "tiny.html"
+    assert "square(3) is 6" in page.read_text()
+    assert page.read_text().count("dlmusic-grader-notes") == 1
+    regraded_page = workspace.submission_dir("pr_regraded", "tiny", "feedback") / "tiny.html"
+    assert "NameError" not in regraded_page.read_text()

@@ -6,25 +6,44 @@
   late penalty, graded or not, and the reasons);
 - ``feedback/<student>/<assignment>/<notebook>.html``: nbgrader's feedback,
   headed by the grader's notes (repairs made, why points were lost); a page
-  with the reason alone for a submission nbgrader could not grade;
+  with the reason alone for a submission nbgrader could not grade. Feedback
+  folders hold these pages only: weights and other handed-in files are never
+  copied there;
 - :func:`summary_table`: the score distribution and the tests failed most.
+
+The grader's outcomes (``reports/outcomes-<assignment>.json``) are read per
+student and leniently: an entry with missing or unknown fields still counts,
+the last entry of a student wins. After a partial regrade (``autograde
+--student X``) a student without an entry keeps what the previous run recorded:
+the graded flag and reasons of the previous ``totals.csv`` and ``grades.csv``,
+and the grader's notes of the previous feedback page.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import itertools
+import json
+import re
+import shutil
+import stat
 import statistics
 from collections import Counter
 from pathlib import Path
 
 from dlmusic.datasets.summary import format_table
-from dlmusic_instructor.autograde import Outcome, read_outcomes
+from dlmusic_instructor.autograde import Outcome
 from dlmusic_instructor.workspace import GradingError, Workspace
 
 SCORE_BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 FAILED_TESTS_LISTED = 5
+FEEDBACK_NOT_COPIED = ("*.h5", "*.orig", "timestamp.txt")
+"""Handed-in files nbgrader must not copy into ``feedback/`` (added to its ignore list)."""
+NBGRADER_IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
+"""nbgrader's own default ``CourseDirectory.ignore``, kept when adding to it."""
+_NOTES = re.compile(r"<div class='dlmusic-grader-notes'>.*?</div>", re.DOTALL)
 
 
 def export_grades(workspace: Workspace) -> tuple[Path, Path]:
@@ -32,14 +51,22 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
     workspace.reports.mkdir(parents=True, exist_ok=True)
     cells_path = workspace.reports / "grades.csv"
     totals_path = workspace.reports / "totals.csv"
+    previous_cells = {
+        (row.get("assignment"), row.get("student_id"), row.get("notebook"), row.get("cell")): row
+        for row in _read_csv(cells_path)
+    }
+    previous_totals = {
+        (row.get("assignment"), row.get("student_id")): row for row in _read_csv(totals_path)
+    }
     cell_rows, total_rows = [], []
     with workspace.gradebook() as book:
         for assignment in book.assignments:
-            outcomes = {o.student: o for o in read_outcomes(workspace, assignment.name)}
+            outcomes = read_outcomes_by_student(workspace, assignment.name)
             for submission in book.assignment_submissions(assignment.name):
                 student = submission.student
                 outcome = outcomes.get(student.id)
                 reasons = _reasons_by_cell(outcome)
+                before = previous_totals.get((assignment.name, student.id), {})
                 identity = {
                     "assignment": assignment.name,
                     "student_id": student.id,
@@ -49,6 +76,11 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
                 }
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
+                        key = (assignment.name, student.id, notebook.name, grade.name)
+                        if outcome is None:
+                            reason = previous_cells.get(key, {}).get("reason", "")
+                        else:
+                            reason = reasons.get(grade.name, reasons.get("*", ""))
                         cell_rows.append(
                             {
                                 **identity,
@@ -57,7 +89,7 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
                                 "score": grade.score,
                                 "max_score": grade.max_score,
                                 "needs_manual_grade": grade.needs_manual_grade,
-                                "reason": reasons.get(grade.name, ""),
+                                "reason": reason,
                             }
                         )
                 total_rows.append(
@@ -67,8 +99,10 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
                         "late_penalty": submission.late_submission_penalty or 0.0,
                         "score": submission.score,
                         "max_score": submission.max_score,
-                        "graded": outcome.graded if outcome else "",
-                        "reasons": " | ".join(outcome.reasons) if outcome else "",
+                        "graded": outcome.graded if outcome else before.get("graded", ""),
+                        "reasons": (
+                            " | ".join(outcome.reasons) if outcome else before.get("reasons", "")
+                        ),
                     }
                 )
     _write_csv(cells_path, cell_rows)
@@ -77,23 +111,45 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
 
 
 def write_feedback(workspace: Workspace, assignment: str) -> list[Path]:
-    """nbgrader's feedback HTML for every graded submission, headed by the grader's notes."""
-    outcomes = read_outcomes(workspace, assignment)
+    """nbgrader's feedback HTML for every graded submission, headed by the grader's notes.
+
+    Students with an outcome get notes from it; the pages of students without one
+    (not regraded in a partial run) keep the notes they had. Anything in a feedback
+    folder other than the HTML pages (weights, links, the timestamp) is removed.
+
+    Returns
+    -------
+    list of Path
+        The pages written for the students with an outcome.
+
+    Raises
+    ------
+    GradingError
+        ``assignment`` has no outcomes in this workspace.
+    """
+    outcomes = read_outcomes_by_student(workspace, assignment)
     if not outcomes:
         raise GradingError(f"{assignment} has not been graded in {workspace.root}")
-    if any(o.graded for o in outcomes):
-        workspace.nbgrader("generate_feedback", assignment, "--force", "--log-level=WARN")
+    kept_notes = _notes_of_pages(workspace, assignment)
+    if any(o.graded for o in outcomes.values()):
+        ignored = [*NBGRADER_IGNORED, *FEEDBACK_NOT_COPIED]
+        workspace.nbgrader(
+            "generate_feedback",
+            assignment,
+            "--force",
+            "--log-level=WARN",
+            f"--CourseDirectory.ignore={json.dumps(ignored)}",
+        )
     pages = []
     notebook_names = [p.stem for p in workspace.release_notebooks(assignment)]
-    for outcome in outcomes:
+    for outcome in outcomes.values():
         folder = workspace.submission_dir(outcome.student, assignment, "feedback")
         folder.mkdir(parents=True, exist_ok=True)
         for name in notebook_names:
             page = folder / f"{name}.html"
             notes = _notes_html(outcome)
             if page.is_file() and outcome.graded:
-                text = page.read_text()
-                page.write_text(_insert_after_body(text, notes))
+                page.write_text(_with_notes(page.read_text(), notes))
             else:
                 page.write_text(
                     f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
@@ -102,12 +158,57 @@ def write_feedback(workspace: Workspace, assignment: str) -> list[Path]:
                     f"</body></html>"
                 )
             pages.append(page)
+    for page, notes in kept_notes.items():
+        if page.parent.parent.name not in outcomes and page.is_file():
+            page.write_text(_with_notes(page.read_text(), notes))
+    for student_folder in sorted((workspace.root / "feedback").glob(f"*/{assignment}")):
+        _keep_pages_only(student_folder)
     return pages
+
+
+def read_outcomes_by_student(workspace: Workspace, assignment: str) -> dict[str, Outcome]:
+    """The grader's outcome of each student in ``reports/outcomes-<assignment>.json``.
+
+    Read leniently: entries that are not objects with a ``student`` are skipped,
+    unknown fields are ignored and missing ones take :class:`Outcome`'s defaults;
+    of several entries for one student the last wins.
+
+    Returns
+    -------
+    dict of str to Outcome
+        Student id -> outcome; empty when the file is absent.
+
+    Raises
+    ------
+    GradingError
+        The file exists but is not a JSON list.
+    """
+    path = workspace.reports / f"outcomes-{assignment}.json"
+    if not path.is_file():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise GradingError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(entries, list):
+        raise GradingError(f"{path} should hold a list of outcomes")
+    fields = {f.name for f in dataclasses.fields(Outcome)}
+    outcomes = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("student"), str):
+            continue
+        known = {key: value for key, value in entry.items() if key in fields}
+        known.setdefault("assignment", assignment)
+        for key in ("reasons", "repairs"):
+            if not isinstance(known.get(key, []), list):
+                known[key] = [str(known[key])]
+        outcomes[entry["student"]] = Outcome(**known)
+    return outcomes
 
 
 def summary_table(workspace: Workspace, assignment: str) -> str:
     """Score distribution, failures, seconds per submission and the tests failed most."""
-    outcomes = read_outcomes(workspace, assignment)
+    outcomes = list(read_outcomes_by_student(workspace, assignment).values())
     with workspace.gradebook() as book:
         submissions = book.assignment_submissions(assignment)
         scores = [s.score for s in submissions]
@@ -154,7 +255,7 @@ def summary_table(workspace: Workspace, assignment: str) -> str:
 
 def grade_table(workspace: Workspace, assignment: str) -> str:
     """One row per student: score, points, and the first reason points were lost."""
-    outcomes = {o.student: o for o in read_outcomes(workspace, assignment)}
+    outcomes = read_outcomes_by_student(workspace, assignment)
     rows = []
     with workspace.gradebook() as book:
         for submission in sorted(
@@ -200,12 +301,47 @@ def _notes_html(outcome: Outcome) -> str:
     return "".join(parts)
 
 
+def _notes_of_pages(workspace: Workspace, assignment: str) -> dict[Path, str]:
+    """The grader's notes block of every existing feedback page of ``assignment``."""
+    notes = {}
+    for page in sorted((workspace.root / "feedback").glob(f"*/{assignment}/*.html")):
+        found = _NOTES.search(page.read_text(errors="replace"))
+        if found is not None:
+            notes[page] = found.group(0)
+    return notes
+
+
+def _with_notes(page: str, notes: str) -> str:
+    """The page with its grader's notes block replaced by ``notes`` (inserted if absent)."""
+    if _NOTES.search(page):
+        return _NOTES.sub(lambda _: notes, page, count=1)
+    return _insert_after_body(page, notes)
+
+
+def _keep_pages_only(folder: Path) -> None:
+    """Remove everything in a feedback folder but its regular ``.html`` files (links unfollowed)."""
+    for entry in folder.iterdir():
+        mode = entry.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            shutil.rmtree(entry)
+        elif not (stat.S_ISREG(mode) and entry.suffix == ".html"):
+            entry.unlink()
+
+
 def _insert_after_body(page: str, fragment: str) -> str:
     start = page.find("<body")
     if start < 0:
         return fragment + page
     end = page.index(">", start) + 1
     return page[:end] + fragment + page[end:]
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV this module wrote before; empty when there is none."""
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
