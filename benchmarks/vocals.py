@@ -6,7 +6,9 @@ Usage::
     python benchmarks/vocals.py --size quick --epochs 1 --batches-per-epoch 2 \
         --validation-tracks 1   # smoke run
 
-Trains the reference mask estimator (``dlmusic.separation.model``) twice with
+Trains the reference mask estimator (``dlmusic_instructor.references.vocals``,
+on the data pipeline of ``dlmusic.separation.data`` with the reference STFT,
+masks and malformed-frame rules) twice with
 the same budget and seed on the ``train`` tracks of ``synthetic_stems`` (the
 last ``--validation-tracks`` of them held out to pick the best epoch): once
 with ideal-ratio-mask targets, once with ideal-binary-mask targets (batches
@@ -45,14 +47,22 @@ import numpy as np
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
 from dlmusic.separation.data import FrameSequences, TrackCache, fixed_sequences, load_stems
-from dlmusic.separation.masks import ideal_binary_mask, ideal_ratio_mask, separate_with_mask
 from dlmusic.separation.metrics import mean_scores, mixture_as_estimate, separation_scores
-from dlmusic.separation.model import build_mask_estimator, compile_mask_estimator, separate
-from dlmusic.separation.stft import stft
+from dlmusic.separation.model import compile_mask_estimator
 from dlmusic.transcription.training import training_callbacks
+from dlmusic_instructor.references.vocals import (
+    build_model,
+    ideal_binary_mask,
+    ideal_ratio_mask,
+    malformed_frames,
+    masked_estimate,
+    separate_track,
+    stft,
+)
 
 RESULTS = Path(__file__).parent / "results" / "vocals.json"
 WEIGHTS_DIR = Path("build/bench")
+MASKS = {"ratio": ideal_ratio_mask, "binary": ideal_binary_mask}
 NETWORK_NAMES = {
     "ratio": "ratio-mask targets",
     "binary": "binary-mask targets",
@@ -67,18 +77,20 @@ def train(
     keras.utils.set_random_seed(0)
     data = FrameSequences(
         tracks,
-        target=target,
+        cache=cache,
+        mask=MASKS[target],
         weighting=weighting,
         remix=args.remix,
-        cache=cache,
         batch_size=args.batch_size,
         batches_per_epoch=args.batches_per_epoch,
         progress=False,
     )
     print(data.report())
-    validation = fixed_sequences(validation_tracks, target=target, weighting=weighting, cache=cache)
+    validation = fixed_sequences(
+        validation_tracks, cache=cache, mask=MASKS[target], weighting=weighting
+    )
     name = f"vocals_{target}_mask" + ("" if weighting == "energy" else f"_{weighting}")
-    model = compile_mask_estimator(build_mask_estimator(name=name))
+    model = compile_mask_estimator(build_model(name=name))
     start = time.perf_counter()
     model.fit(
         data,
@@ -95,13 +107,16 @@ def train(
 
 
 def separate_with(model: keras.Model, song) -> dict[str, np.ndarray]:
-    return separate(model, song.mixture)
+    return separate_track(model, song.mixture)
 
 
 def oracle(song, kind: str) -> dict[str, np.ndarray]:
     vocals, accompaniment = stft(song.vocals), stft(song.accompaniment)
     mask = (ideal_binary_mask if kind == "ibm" else ideal_ratio_mask)(vocals, accompaniment)
-    return separate_with_mask(song.mixture, mask)
+    return {
+        "vocals": masked_estimate(song.mixture, mask),
+        "accompaniment": masked_estimate(song.mixture, 1.0 - mask),
+    }
 
 
 def main() -> int:
@@ -143,7 +158,11 @@ def main() -> int:
     validation_tracks = train_tracks[-args.validation_tracks :]
     train_tracks = train_tracks[: -args.validation_tracks]
     test_tracks = load_synthetic_stems(root, subset="test")
-    cache = TrackCache(max_tracks=len(train_tracks) + len(validation_tracks))
+    cache = TrackCache(
+        max_tracks=len(train_tracks) + len(validation_tracks),
+        stft=stft,
+        malformed_frames=malformed_frames,
+    )
     args.weights_dir.mkdir(parents=True, exist_ok=True)
 
     networks = {"ratio": ("ratio", "energy"), "binary": ("binary", "energy")}
@@ -155,12 +174,12 @@ def main() -> int:
             target, weighting, train_tracks, validation_tracks, cache, args
         )
     keras.utils.set_random_seed(0)
-    untrained = build_mask_estimator()
+    untrained = build_model()
 
     songs = [load_stems(track).excerpt(args.eval_s) for track in test_tracks]
     systems = {
         "mixture as estimate": lambda song: mixture_as_estimate(song.mixture),
-        "untrained network": lambda song: separate(untrained, song.mixture),
+        "untrained network": lambda song: separate_track(untrained, song.mixture),
         "oracle IBM": lambda song: oracle(song, "ibm"),
         "oracle IRM": lambda song: oracle(song, "irm"),
         **{

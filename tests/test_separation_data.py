@@ -1,4 +1,8 @@
-"""The vocals data pipeline: metadata CSV, LRU cache, malformed frames, frame sequences."""
+"""The vocals data pipeline: metadata CSV, LRU cache, malformed frames, frame sequences.
+
+The pipeline is given code; the STFT, masks and malformed-frame rules it computes
+with are the student's (here the instructor's references).
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,20 @@ from dlmusic.separation.data import (
     energy_weights,
     fixed_sequences,
     load_stems,
-    malformed_frames,
     read_track_metadata,
     remixed_sequence,
     track_metadata,
 )
-from dlmusic.separation.masks import ideal_binary_mask
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, n_frames, stft
+from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, n_frames
+from dlmusic_instructor.references.vocals import (
+    ideal_binary_mask,
+    ideal_ratio_mask,
+    malformed_frames,
+    stft,
+)
+
+STUDENT = {"stft": stft, "malformed_frames": malformed_frames}
+"""What the notebook passes to the pipeline: its own STFT and malformed-frame rules."""
 
 SEQUENCE = 8
 
@@ -99,7 +110,7 @@ def test_a_nan_sample_drops_only_the_frames_that_cover_it():
     # Frame t covers samples [t * 256 - 512, t * 256 + 512): sample 5120 is in frames 19-22.
     stems = song(2, 40 * HOP_SAMPLES)
     stems["vocals"][20 * HOP_SAMPLES] = np.nan
-    spectra = TrackSpectra.from_stems(TrackStems("nan", **stems))
+    spectra = TrackSpectra.from_stems(TrackStems("nan", **stems), **STUDENT)
     assert spectra.problems == {"non_finite": 4, "silent": 0, "stems_do_not_sum": 0}
     assert np.flatnonzero(~spectra.usable).tolist() == [19, 20, 21, 22]
     assert np.all(np.isfinite(spectra.mixture)) and spectra.mixture.shape == (41, N_BINS)
@@ -112,9 +123,26 @@ def test_silent_vocals_give_an_all_zero_target_not_nan():
     stems = song(3, 30 * HOP_SAMPLES)
     stems["vocals"][:] = 0
     stems["mixture"] = stems["accompaniment"].copy()
-    spectra = TrackSpectra.from_stems(TrackStems("instrumental", **stems))
-    for target in ("binary", "ratio"):
-        assert not spectra.mask(target).any()
+    spectra = TrackSpectra.from_stems(TrackStems("instrumental", **stems), **STUDENT)
+    for mask in (ideal_binary_mask, ideal_ratio_mask):
+        assert not spectra.mask(mask).any()
+
+
+def test_the_student_functions_answers_are_checked():
+    stems = TrackStems("song", **song(4, 30 * HOP_SAMPLES))
+    with pytest.raises(ValueError, match="shape"):
+        TrackSpectra.from_stems(
+            stems, stft=lambda audio: stft(audio)[:, 1:], malformed_frames=malformed_frames
+        )
+
+    def forgetful(mixture, vocals, accompaniment):
+        return {"non_finite": np.zeros(mixture.shape[1], bool)}
+
+    with pytest.raises(ValueError, match="silent"):
+        TrackSpectra.from_stems(stems, stft=stft, malformed_frames=forgetful)
+    spectra = TrackSpectra.from_stems(stems, **STUDENT)
+    with pytest.raises(ValueError, match="mask has shape"):
+        spectra.mask(lambda vocals, accompaniment: np.ones((2, 2)))
 
 
 def test_the_cache_keeps_the_most_recently_used_tracks(tracks):
@@ -124,7 +152,7 @@ def test_the_cache_keeps_the_most_recently_used_tracks(tracks):
         loaded.append(track.name)
         return load_stems(track)
 
-    cache = TrackCache(max_tracks=1, loader=loader)
+    cache = TrackCache(max_tracks=1, loader=loader, **STUDENT)
     cache.get(tracks[0])
     cache.get(tracks[0])
     cache.get(tracks[1])
@@ -132,13 +160,14 @@ def test_the_cache_keeps_the_most_recently_used_tracks(tracks):
     assert loaded == ["song 0", "song 1", "song 0"]
     assert (cache.hits, cache.misses, len(cache)) == (1, 3, 1)
     with pytest.raises(ValueError):
-        TrackCache(max_tracks=0)
+        TrackCache(max_tracks=0, **STUDENT)
 
 
 def test_frame_sequences_are_mixture_magnitudes_and_masks(tracks):
     data = FrameSequences(
         tracks,
-        target="binary",
+        cache=TrackCache(**STUDENT),
+        mask=ideal_binary_mask,
         batch_size=3,
         batches_per_epoch=2,
         sequence_frames=SEQUENCE,
@@ -163,24 +192,31 @@ def test_frame_sequences_report_dropped_frames(tracks):
         return TrackStems(stems.name, stems.mixture, vocals, stems.accompaniment)
 
     data = FrameSequences(
-        tracks, cache=TrackCache(loader=loader), sequence_frames=SEQUENCE, progress=False
+        tracks,
+        cache=TrackCache(loader=loader, **STUDENT),
+        mask=ideal_ratio_mask,
+        sequence_frames=SEQUENCE,
+        progress=False,
     )
     assert "dropped 8 malformed frames (8 non finite" in data.report(), "4 frames per track"
 
 
 def test_sequences_longer_than_every_track_are_refused(tracks):
+    cache = TrackCache(**STUDENT)
     with pytest.raises(DatasetError, match="consecutive usable frames"):
-        FrameSequences(tracks, sequence_frames=1000, progress=False)
-    with pytest.raises(ValueError, match="mask target"):
-        FrameSequences(tracks, target="soft", progress=False)
+        FrameSequences(
+            tracks, cache=cache, mask=ideal_ratio_mask, sequence_frames=1000, progress=False
+        )
+    with pytest.raises(TypeError, match="mask must be a function"):
+        FrameSequences(tracks, cache=cache, mask="soft", progress=False)
     with pytest.raises(ValueError, match="weighting"):
-        FrameSequences(tracks, weighting="loud", progress=False)
+        FrameSequences(tracks, cache=cache, mask=ideal_ratio_mask, weighting="loud", progress=False)
 
 
 def test_a_remixed_sequence_is_the_sum_of_the_two_waveforms():
     voice, backing = song(7, 40 * HOP_SAMPLES)["vocals"], song(8, 40 * HOP_SAMPLES)["accompaniment"]
     gain = 10 ** (-4.5 / 20)
-    mixture, mask = remixed_sequence(stft(voice).T, stft(backing).T, -4.5, "binary")
+    mixture, mask = remixed_sequence(stft(voice).T, stft(backing).T, -4.5, ideal_binary_mask)
     np.testing.assert_allclose(mixture, np.abs(stft(gain * voice + backing)).T, atol=1e-3)
     np.testing.assert_array_equal(
         mask, ideal_binary_mask(gain * np.abs(stft(voice)), np.abs(stft(backing))).T
@@ -202,9 +238,9 @@ def test_remixing_puts_the_voice_of_one_track_over_the_accompaniment_of_another(
     def mixed_rows(remix):
         data = FrameSequences(
             tracks,
-            target="ratio",
+            cache=TrackCache(loader=loader, **STUDENT),
+            mask=ideal_ratio_mask,
             remix=remix,
-            cache=TrackCache(loader=loader),
             batch_size=64,
             sequence_frames=SEQUENCE,
             progress=False,
@@ -217,11 +253,19 @@ def test_remixing_puts_the_voice_of_one_track_over_the_accompaniment_of_another(
     # Tracks are drawn by usable sequences (37 and 80): 22 % of the pairs are (voice 0, backing 1).
     assert mixed_rows(1.0) >= 6
     with pytest.raises(ValueError, match="remix"):
-        FrameSequences(tracks, remix=1.5, progress=False)
+        FrameSequences(
+            tracks, cache=TrackCache(**STUDENT), mask=ideal_ratio_mask, remix=1.5, progress=False
+        )
 
 
 def test_fixed_sequences_cut_each_track_without_overlap(tracks):
-    x, y, w = fixed_sequences(tracks, target="ratio", weighting="uniform", sequence_frames=SEQUENCE)
+    x, y, w = fixed_sequences(
+        tracks,
+        cache=TrackCache(**STUDENT),
+        mask=ideal_ratio_mask,
+        weighting="uniform",
+        sequence_frames=SEQUENCE,
+    )
     expected = sum(n_frames(n) // SEQUENCE for n in (SAMPLE_RATE_HZ // 2, SAMPLE_RATE_HZ))
     assert x.shape == y.shape == w.shape == (expected, SEQUENCE, N_BINS)
     assert 0 <= y.min() and y.max() <= 1

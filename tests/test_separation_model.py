@@ -1,4 +1,4 @@
-"""The LSTM mask estimator, separating with it, and how the grader loads and scores it."""
+"""The reference LSTM mask estimator, the given loss, and how the grader loads and scores it."""
 
 from __future__ import annotations
 
@@ -6,23 +6,22 @@ import numpy as np
 import pytest
 
 from dlmusic.errors import ChannelError, DlmusicError
-from dlmusic.separation import grading
 from dlmusic.separation.data import TrackStems, energy_weights
 from dlmusic.separation.model import (
-    build_mask_estimator,
     compile_mask_estimator,
     count_trainable_parameters,
-    predict_mask,
-    separate,
+    weights_file,
 )
 from dlmusic.separation.stft import N_BINS, n_frames
+from dlmusic_instructor.heldout import vocals as heldout
+from dlmusic_instructor.references.vocals import build_model, predict_mask, separate_track
 
 SR = 22050
 
 
 @pytest.fixture(scope="module")
 def model():
-    return build_mask_estimator()
+    return build_model()
 
 
 def test_the_reference_network_has_about_300k_parameters(model):
@@ -38,7 +37,7 @@ def test_masks_for_any_number_of_frames_lie_in_0_1(model):
 
 def test_separate_returns_audio_of_the_mixture_length_that_adds_up(model):
     mixture = (0.1 * np.random.default_rng(0).standard_normal(SR // 2)).astype(np.float32)
-    result = separate(model, mixture)
+    result = separate_track(model, mixture)
     assert result["mask"].shape == (N_BINS, n_frames(mixture.size))
     assert result["vocals"].shape == result["accompaniment"].shape == mixture.shape
     np.testing.assert_allclose(result["vocals"] + result["accompaniment"], mixture, atol=1e-4)
@@ -50,7 +49,7 @@ def test_a_few_steps_lower_the_energy_weighted_mask_loss():
     rng = np.random.default_rng(1)
     magnitude = rng.uniform(0, 2, (4, 16, N_BINS)).astype(np.float32)
     target = (magnitude > 1).astype(np.float32)
-    network = compile_mask_estimator(build_mask_estimator(), learning_rate=1e-2)
+    network = compile_mask_estimator(build_model(), learning_rate=1e-2)
     history = network.fit(
         magnitude,
         target,
@@ -67,29 +66,32 @@ def test_the_loss_is_the_mean_weighted_squared_error_of_each_cell():
     magnitude = rng.uniform(0, 3, (2, 6, N_BINS)).astype(np.float32)
     target = rng.uniform(0, 1, magnitude.shape).astype(np.float32)
     weights = energy_weights(magnitude)
-    network = compile_mask_estimator(build_mask_estimator())
+    network = compile_mask_estimator(build_model())
     loss = network.evaluate(magnitude, target, sample_weight=weights, verbose=0)
     predicted = np.asarray(network(magnitude, training=False))
     np.testing.assert_allclose(loss, np.mean(weights * (predicted - target) ** 2), rtol=1e-4)
 
 
 def test_saved_weights_load_into_the_grader_network(model, tmp_path):
-    path = grading.weights_file("ratio", tmp_path)
+    path = weights_file("ratio", tmp_path)
     assert path.name == "vocals_ratio_mask.weights.h5"
     model.save_weights(path)
-    loaded = grading.load_saved_model("ratio", tmp_path)
+    loaded = heldout.submitted_model(tmp_path, "ratio")
     frames = np.random.default_rng(2).uniform(0, 1, (1, 5, N_BINS)).astype(np.float32)
     np.testing.assert_allclose(loaded(frames), model(frames), atol=1e-6)
 
 
-def test_missing_or_foreign_weights_are_reported(tmp_path):
+def test_missing_foreign_or_linked_weights_are_reported(tmp_path):
     with pytest.raises(DlmusicError, match="no saved weights"):
-        grading.load_saved_model("binary", tmp_path)
-    build_mask_estimator(hidden_units=8).save_weights(grading.weights_file("binary", tmp_path))
+        heldout.submitted_model(tmp_path, "binary")
+    build_model(hidden_units=8).save_weights(weights_file("binary", tmp_path))
     with pytest.raises(DlmusicError, match="do not fit"):
-        grading.load_saved_model("binary", tmp_path)
+        heldout.submitted_model(tmp_path, "binary")
     with pytest.raises(DlmusicError, match="unknown mask target"):
-        grading.weights_file("soft")
+        weights_file("soft")
+    weights_file("ratio", tmp_path).symlink_to(weights_file("binary", tmp_path))
+    with pytest.raises(DlmusicError, match="not a regular file"):
+        heldout.submitted_model(tmp_path, "ratio")
 
 
 def test_sdr_improvement_is_measured_against_the_mixture(model):
@@ -98,7 +100,7 @@ def test_sdr_improvement_is_measured_against_the_mixture(model):
     vocals = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     accompaniment = (0.05 * rng.standard_normal(t.size)).astype(np.float32)
     track = TrackStems("tone", vocals + accompaniment, vocals, accompaniment)
-    gain = grading.vocal_sdr_improvement(model, [track])
+    gain = heldout.vocal_sdr_improvement(model, [track])
     assert np.isfinite(gain)
     instrumental = TrackStems("instrumental", accompaniment, np.zeros_like(vocals), accompaniment)
-    assert np.isnan(grading.vocal_sdr_improvement(model, [instrumental]))
+    assert np.isnan(heldout.vocal_sdr_improvement(model, [instrumental]))

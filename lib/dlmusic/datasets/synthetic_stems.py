@@ -68,8 +68,8 @@ SIZES = {
     "heldout": StemsSize(n_tracks=4, n_test=4, track_s=15.0),
 }
 """``heldout`` is for grading: every track is a ``test`` track, and the songs
-come from the grader's seed (``$DLMUSIC_HELDOUT_SEED``), not the notebooks'
-seed 0; notebooks never load it."""
+come from the seed the grading workspace draws (the instructor package passes
+it as ``seed``), not the notebooks' seed 0; notebooks never load it."""
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
-"""Singing-voice extraction with an STFT mask network.
+"""Singing-voice extraction with an STFT mask network: the given code.
 
-Notebook: ``solutions/vocals/vocals.ipynb``. One module per part of it:
+Notebook: ``solutions/vocals/vocals.ipynb``. The student writes the STFT, the
+ideal masks, the malformed-frame rules, separating a track and the network;
+this package gives the rest, one module per part:
 
-- :mod:`~dlmusic.separation.stft`: the STFT settings, STFT and inverse STFT;
-- :mod:`~dlmusic.separation.masks`: ideal binary and ratio masks, applying a mask;
+- :mod:`~dlmusic.separation.stft`: the STFT settings and the inverse STFT;
 - :mod:`~dlmusic.separation.data`: track metadata CSV, LRU cache of decoded
-  tracks, malformed-frame checks, the Keras ``PyDataset`` of frame sequences;
-- :mod:`~dlmusic.separation.model`: the LSTM mask estimator and separating a track;
-- :mod:`~dlmusic.separation.metrics`: SDR / SIR / SAR with ``mir_eval`` on short segments;
-- :mod:`~dlmusic.separation.grading`: saved weights and held-out scoring.
+  tracks, the Keras ``PyDataset`` of frame sequences (it takes the student's
+  STFT, mask and malformed-frame rules as parameters);
+- :mod:`~dlmusic.separation.model`: the log-magnitude layer, the mask loss,
+  where the trained networks' weights are saved;
+- :mod:`~dlmusic.separation.metrics`: SDR / SIR / SAR with ``mir_eval`` on short segments.
 """

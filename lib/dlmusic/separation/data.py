@@ -1,29 +1,34 @@
 """The data pipeline of the ``vocals`` notebook: metadata, a track cache, clean frames, batches.
 
-Notebook: ``solutions/vocals/vocals.ipynb``, part 3. Four steps, each one a
-habit worth keeping for any audio corpus:
+Notebook: ``solutions/vocals/vocals.ipynb``, part 3. The pipeline is given;
+what it computes with is the student's: the STFT (part 1), the ideal mask
+that is the training target (part 2) and the malformed-frame rules (part 3)
+are parameters, and the notebook passes its own functions. Four steps, each
+one a habit worth keeping for any audio corpus:
 
 1. :func:`track_metadata`: duration, sample rate and STFT frame count of every
    track, read from the file headers once and cached in a CSV, so that a
    sampler can pick frames without decoding anything;
 2. :class:`TrackCache`: an LRU cache of decoded tracks (their STFT
    magnitudes), so that an epoch decodes each track once, not once per batch;
-3. :func:`malformed_frames`: STFT frames a mask cannot be learned from
-   (non-finite values, digital silence, stems that do not add up to the
-   mixture) are dropped, and the counts are reported, never dropped silently;
+3. malformed frames: STFT frames a mask cannot be learned from (non-finite
+   values, digital silence, stems that do not add up to the mixture, see
+   :data:`FRAME_PROBLEMS`) are found by the student's ``malformed_frames``,
+   dropped, and counted, never dropped silently;
 4. :class:`FrameSequences`: a ``keras.utils.PyDataset`` of batches of
    ``SEQUENCE_FRAMES`` consecutive clean frames of the mixture magnitude,
-   with the ideal binary or ratio mask as the target and each cell's weight
-   in the loss (:func:`energy_weights`); optionally remixed (the voice of
-   one song over the accompaniment of another, at a random gain), so that a
-   few dozen songs give the network new mixtures in every batch.
+   with an ideal mask (the student's binary or ratio mask) as the target
+   and each cell's weight in the loss (:func:`energy_weights`); optionally
+   remixed (the voice of one song over the accompaniment of another, at a
+   random gain), so that a few dozen songs give the network new mixtures in
+   every batch.
 """
 
 from __future__ import annotations
 
 import csv
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -34,13 +39,17 @@ from tqdm.auto import tqdm
 from dlmusic.audio import SAMPLE_RATE_HZ, audio_info, validate_audio
 from dlmusic.datasets.records import StemTrack
 from dlmusic.errors import AudioError, ChannelError, DatasetError
-from dlmusic.separation.masks import ideal_binary_mask, ideal_ratio_mask
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT, n_frames, stft
+from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT, n_frames
+
+STFT = Callable[[np.ndarray], np.ndarray]
+"""``stft(audio) -> (N_BINS, n_frames)`` complex: the student's STFT of part 1."""
+MaskFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``mask(vocals, accompaniment) -> (n_bins, n_frames)`` in [0, 1]: an ideal mask of part 2."""
+FrameFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], Mapping[str, np.ndarray]]
+"""``malformed_frames(mixture, vocals, accompaniment) -> {problem: (n_frames,) bool}``, part 3."""
 
 SEQUENCE_FRAMES = 128
 """Frames per training sequence: 1.5 s at 86 frames per second."""
-MASK_TARGETS = ("binary", "ratio")
-"""Which ideal mask a network learns: :func:`ideal_binary_mask` or :func:`ideal_ratio_mask`."""
 SILENT_FRAME_MAGNITUDE = 1e-3
 """A mixture frame whose largest STFT magnitude is below this is digital silence
 (about -110 dB relative to a full-scale sine's peak of 256)."""
@@ -48,6 +57,10 @@ MISMATCH_TOLERANCE = 0.1
 """A frame whose ``|mixture - vocals - accompaniment|`` exceeds this fraction of
 ``|mixture|`` (L2 over bins) has stems that do not add up to the mixture."""
 FRAME_PROBLEMS = ("non_finite", "silent", "stems_do_not_sum")
+"""What makes a frame malformed, in order (a frame counts under the first that applies):
+a NaN or infinite value in any of the three STFTs; a finite mixture frame whose
+largest magnitude is below :data:`SILENT_FRAME_MAGNITUDE`; a finite, non-silent
+frame where ``||X - V - A|| > MISMATCH_TOLERANCE * ||X||``."""
 WEIGHTINGS = ("energy", "uniform")
 """How the mask loss weighs the cells: by the mixture's energy, or all alike."""
 REMIX_GAIN_DB = 6.0
@@ -178,8 +191,8 @@ class TrackStems:
 def check_stems(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray) -> None:
     """Raise a clear error unless the three stems are mono and of one length.
 
-    Non-finite samples are allowed here: :func:`malformed_frames` finds and
-    drops the frames they spoil.
+    Non-finite samples are allowed here: :meth:`TrackSpectra.from_stems` finds
+    and drops the frames they spoil.
 
     Raises
     ------
@@ -219,44 +232,6 @@ def load_stems(track: StemTrack) -> TrackStems:
     )
 
 
-def malformed_frames(
-    mixture_stft: np.ndarray, vocals_stft: np.ndarray, accompaniment_stft: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Which STFT frames cannot teach a mask, and why.
-
-    Parameters
-    ----------
-    mixture_stft, vocals_stft, accompaniment_stft : np.ndarray, shape (n_bins, n_frames), complex
-        STFTs of the three stems of one track.
-
-    Returns
-    -------
-    dict
-        One bool array of shape ``(n_frames,)`` per problem of :data:`FRAME_PROBLEMS`:
-
-        - ``"non_finite"``: a NaN or infinite value in any of the three frames;
-        - ``"silent"``: a finite mixture frame whose largest magnitude is below
-          :data:`SILENT_FRAME_MAGNITUDE` (the mask is 0 / 0 there);
-        - ``"stems_do_not_sum"``: a finite, non-silent frame where
-          ``||X - V - A|| > MISMATCH_TOLERANCE * ||X||``.
-
-        The three never overlap, so the counts add up.
-    """
-    shapes = {np.shape(mixture_stft), np.shape(vocals_stft), np.shape(accompaniment_stft)}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
-        raise ValueError(f"three STFTs of one shape (n_bins, n_frames) are needed, got {shapes}")
-    stacked = np.stack([mixture_stft, vocals_stft, accompaniment_stft])
-    non_finite = ~np.all(np.isfinite(stacked), axis=(0, 1))
-    clean = np.where(non_finite, 0, stacked)
-    mixture, vocals, accompaniment = clean
-    silent = ~non_finite & (np.abs(mixture).max(axis=0) < SILENT_FRAME_MAGNITUDE)
-    residual = np.linalg.norm(mixture - vocals - accompaniment, axis=0)
-    mismatch = (
-        ~non_finite & ~silent & (residual > MISMATCH_TOLERANCE * np.linalg.norm(mixture, axis=0))
-    )
-    return {"non_finite": non_finite, "silent": silent, "stems_do_not_sum": mismatch}
-
-
 @dataclass(frozen=True, eq=False)
 class TrackSpectra:
     """A decoded track as the sampler needs it: STFTs, frame-major.
@@ -284,10 +259,22 @@ class TrackSpectra:
     problems: dict[str, int]
 
     @classmethod
-    def from_stems(cls, stems: TrackStems) -> TrackSpectra:
-        """STFT the three stems and mark their malformed frames."""
+    def from_stems(
+        cls, stems: TrackStems, *, stft: STFT, malformed_frames: FrameFilter
+    ) -> TrackSpectra:
+        """STFT the three stems with ``stft`` and mark their malformed frames.
+
+        Parameters
+        ----------
+        stems : TrackStems
+        stft : callable
+            ``audio (n_samples,) -> (N_BINS, n_frames(n_samples))`` complex STFT.
+        malformed_frames : callable
+            ``(mixture, vocals, accompaniment) STFTs -> {problem: (n_frames,) bool}``
+            for every problem of :data:`FRAME_PROBLEMS`.
+        """
         spectra = [
-            stft(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0))
+            _complex_stft(stft, np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0))
             for audio in (stems.mixture, stems.vocals, stems.accompaniment)
         ]
         bad_samples = (
@@ -299,7 +286,7 @@ class TrackSpectra:
             # A non-finite sample spoils every frame whose window covers it.
             for spectrum in spectra:
                 spectrum[:, _frames_touching(bad_samples, spectrum.shape[1])] = np.nan
-        problems = malformed_frames(*spectra)
+        problems = _frame_problems(malformed_frames(*spectra), spectra[0].shape[1])
         usable = ~np.any(list(problems.values()), axis=0)
         mixture, vocals, accompaniment = (
             np.ascontiguousarray(np.nan_to_num(spectrum).T) for spectrum in spectra
@@ -313,9 +300,9 @@ class TrackSpectra:
             problems={name: int(flags.sum()) for name, flags in problems.items()},
         )
 
-    def mask(self, target: str, frames: slice = slice(None)) -> np.ndarray:
-        """The ideal ``target`` mask of ``frames``, shape ``(n_selected_frames, N_BINS)``."""
-        return ideal_mask(target, self.vocals[frames], self.accompaniment[frames])
+    def mask(self, mask: MaskFunction, frames: slice = slice(None)) -> np.ndarray:
+        """The ``mask`` of ``frames``, shape ``(n_selected_frames, N_BINS)``, float32."""
+        return target_mask(mask, self.vocals[frames], self.accompaniment[frames])
 
     def sequence_starts(self, length: int) -> np.ndarray:
         """First frames of every run of ``length`` usable frames."""
@@ -325,16 +312,54 @@ class TrackSpectra:
         return np.flatnonzero(bad[length:] == bad[:-length])
 
 
-def ideal_mask(target: str, vocals: np.ndarray, accompaniment: np.ndarray) -> np.ndarray:
-    """The ideal ``target`` mask (:data:`MASK_TARGETS`) of two STFTs or magnitudes of one shape."""
-    _check_choice(target, MASK_TARGETS, "mask target")
-    if target == "binary":
-        return ideal_binary_mask(vocals, accompaniment)
-    return ideal_ratio_mask(vocals, accompaniment)
+def _complex_stft(stft: STFT, audio: np.ndarray) -> np.ndarray:
+    """``stft(audio)`` as a complex64 array of shape ``(N_BINS, n_frames(audio.size))``."""
+    spectrum = np.array(stft(audio), dtype=np.complex64)
+    expected = (N_BINS, n_frames(audio.size))
+    if spectrum.shape != expected:
+        raise ValueError(
+            f"the STFT of {audio.size} samples has shape {spectrum.shape}, expected {expected}"
+        )
+    return spectrum
+
+
+def _frame_problems(problems: Mapping[str, np.ndarray], count: int) -> dict[str, np.ndarray]:
+    """``malformed_frames``'s answer as one ``(count,)`` bool array per :data:`FRAME_PROBLEMS`."""
+    missing = [name for name in FRAME_PROBLEMS if name not in problems]
+    if missing:
+        raise ValueError(f"malformed_frames returned no {', '.join(missing)}")
+    flags = {name: np.asarray(problems[name], dtype=bool) for name in FRAME_PROBLEMS}
+    for name, values in flags.items():
+        if values.shape != (count,):
+            raise ValueError(
+                f"malformed_frames()[{name!r}] has shape {values.shape}, not ({count},)"
+            )
+    return flags
+
+
+def target_mask(mask: MaskFunction, vocals: np.ndarray, accompaniment: np.ndarray) -> np.ndarray:
+    """``mask`` of two frame-major STFTs, shape ``(n_frames, n_bins)`` float32.
+
+    ``mask`` (an ideal mask of part 2) is called on the ``(n_bins, n_frames)``
+    transposes, as its docstring expects, and its answer transposed back.
+
+    Raises
+    ------
+    TypeError
+        ``mask`` is not callable.
+    ValueError
+        The mask has another shape than the STFTs.
+    """
+    if not callable(mask):
+        raise TypeError(f"mask must be a function (vocals, accompaniment) -> mask, got {mask!r}")
+    values = np.asarray(mask(np.asarray(vocals).T, np.asarray(accompaniment).T), np.float32).T
+    if values.shape != np.shape(vocals):
+        raise ValueError(f"the mask has shape {values.T.shape}, expected {np.shape(vocals)[::-1]}")
+    return values
 
 
 def remixed_sequence(
-    vocals: np.ndarray, accompaniment: np.ndarray, vocal_gain_db: float, target: str
+    vocals: np.ndarray, accompaniment: np.ndarray, vocal_gain_db: float, mask: MaskFunction
 ) -> tuple[np.ndarray, np.ndarray]:
     """A new mixture of two stems' STFTs and its ideal mask.
 
@@ -344,7 +369,8 @@ def remixed_sequence(
         STFTs of a voice and of an accompaniment, usually of different songs.
     vocal_gain_db : float
         The voice is scaled by ``10 ** (vocal_gain_db / 20)`` first.
-    target : {"binary", "ratio"}
+    mask : callable
+        The ideal mask of the target, ``mask(vocals, accompaniment)`` (part 2).
 
     Returns
     -------
@@ -352,11 +378,11 @@ def remixed_sequence(
         ``|g V + A|``: the magnitude of the sum of the complex STFTs, which
         is the STFT of the sum of the two waveforms.
     mask : np.ndarray, shape (n_frames, N_BINS), float32
-        The ideal ``target`` mask of ``g V`` against ``A``.
+        ``mask`` of ``g V`` against ``A``.
     """
     vocals = np.asarray(vocals) * np.float32(10.0 ** (vocal_gain_db / 20.0))
-    mask = ideal_mask(target, vocals, accompaniment)
-    return np.abs(vocals + accompaniment).astype(np.float32), mask
+    target = target_mask(mask, vocals, accompaniment)
+    return np.abs(vocals + accompaniment).astype(np.float32), target
 
 
 def _frames_touching(bad_samples: np.ndarray, count: int) -> np.ndarray:
@@ -381,14 +407,28 @@ class TrackCache:
     max_tracks : int
         How many tracks to keep in memory (a 30 s track takes about 27 MB:
         the mixture magnitudes and the complex STFTs of the two stems).
+    stft : callable
+        The STFT every track is transformed with (the student's, part 1).
+    malformed_frames : callable
+        Finds the frames to drop (the student's, part 3); see
+        :meth:`TrackSpectra.from_stems`.
     loader : callable
         ``StemTrack -> TrackStems``; default :func:`load_stems`.
     """
 
-    def __init__(self, max_tracks: int = 16, loader=load_stems) -> None:
+    def __init__(
+        self,
+        max_tracks: int = 16,
+        *,
+        stft: STFT,
+        malformed_frames: FrameFilter,
+        loader: Callable[[StemTrack], TrackStems] = load_stems,
+    ) -> None:
         if max_tracks < 1:
             raise ValueError(f"max_tracks must be at least 1, got {max_tracks}")
         self.max_tracks = max_tracks
+        self.stft = stft
+        self.malformed_frames = malformed_frames
         self.loader = loader
         self.hits = 0
         self.misses = 0
@@ -405,7 +445,9 @@ class TrackCache:
             self._tracks.move_to_end(key)
             return self._tracks[key]
         self.misses += 1
-        spectra = TrackSpectra.from_stems(self.loader(track))
+        spectra = TrackSpectra.from_stems(
+            self.loader(track), stft=self.stft, malformed_frames=self.malformed_frames
+        )
         self._tracks[key] = spectra
         if len(self._tracks) > self.max_tracks:
             self._tracks.popitem(last=False)
@@ -464,14 +506,16 @@ class FrameSequences(keras.utils.PyDataset):
     Parameters
     ----------
     tracks : sequence of StemTrack
-    target : {"binary", "ratio"}
-        The mask the network learns.
+    cache : TrackCache
+        Where decoded tracks are kept; it holds the STFT and the malformed-frame
+        rules the tracks are transformed and checked with.
+    mask : callable
+        The target the network learns: ``mask(vocals, accompaniment)`` of two
+        ``(n_bins, n_frames)`` STFTs (the student's ideal binary or ratio mask).
     weighting : {"energy", "uniform"}
         Each cell's weight in the loss (:func:`energy_weights`).
     remix : float
         Share of the sequences, in [0, 1], that are remixed (see above).
-    cache : TrackCache or None
-        Where decoded tracks are kept; a new one holding every track by default.
     batch_size, batches_per_epoch : int
     sequence_frames : int
     seed : int
@@ -488,10 +532,10 @@ class FrameSequences(keras.utils.PyDataset):
         self,
         tracks: Sequence[StemTrack],
         *,
-        target: str = "ratio",
+        cache: TrackCache,
+        mask: MaskFunction,
         weighting: str = "energy",
         remix: float = 0.0,
-        cache: TrackCache | None = None,
         batch_size: int = 16,
         batches_per_epoch: int = 50,
         sequence_frames: int = SEQUENCE_FRAMES,
@@ -500,17 +544,20 @@ class FrameSequences(keras.utils.PyDataset):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        _check_choice(target, MASK_TARGETS, "mask target")
+        if not callable(mask):
+            raise TypeError(
+                f"mask must be a function (vocals, accompaniment) -> mask, got {mask!r}"
+            )
         if not tracks:
             raise DatasetError("FrameSequences needs at least one track")
         _check_choice(weighting, WEIGHTINGS, "weighting")
         if not 0.0 <= remix <= 1.0:
             raise ValueError(f"remix is the share of remixed sequences, in [0, 1]; got {remix}")
         self.tracks = list(tracks)
-        self.target = target
+        self.mask = mask
         self.weighting = weighting
         self.remix = remix
-        self.cache = cache if cache is not None else TrackCache(max_tracks=len(self.tracks))
+        self.cache = cache
         self.batch_size = batch_size
         self.batches_per_epoch = batches_per_epoch
         self.sequence_frames = sequence_frames
@@ -544,13 +591,13 @@ class FrameSequences(keras.utils.PyDataset):
                     spectra.vocals[frames],
                     other.accompaniment[other_frames],
                     rng.uniform(-REMIX_GAIN_DB, REMIX_GAIN_DB),
-                    self.target,
+                    self.mask,
                 )
                 inputs.append(mixture)
                 targets.append(mask)
             else:
                 inputs.append(spectra.mixture[frames])
-                targets.append(spectra.mask(self.target, frames))
+                targets.append(spectra.mask(self.mask, frames))
         inputs = np.stack(inputs)
         return inputs, np.stack(targets), energy_weights(inputs, self.weighting)
 
@@ -582,21 +629,21 @@ class FrameSequences(keras.utils.PyDataset):
 def fixed_sequences(
     tracks: Sequence[StemTrack],
     *,
-    target: str = "ratio",
+    cache: TrackCache,
+    mask: MaskFunction,
     weighting: str = "energy",
-    cache: TrackCache | None = None,
     sequence_frames: int = SEQUENCE_FRAMES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Consecutive, non-overlapping usable sequences of ``tracks`` (validation data).
+
+    ``cache``, ``mask`` and ``weighting`` are as for :class:`FrameSequences`.
 
     Returns
     -------
     x, y, w : np.ndarray, shape (n_sequences, sequence_frames, N_BINS), float32
         Mixture magnitudes, masks and cell weights, as :class:`FrameSequences` batches.
     """
-    _check_choice(target, MASK_TARGETS, "mask target")
     _check_choice(weighting, WEIGHTINGS, "weighting")
-    cache = cache if cache is not None else TrackCache(max_tracks=max(1, len(tracks)))
     inputs, targets = [], []
     for track in tracks:
         spectra = cache.get(track)
@@ -605,7 +652,7 @@ def fixed_sequences(
             if start in starts:
                 frames = slice(start, start + sequence_frames)
                 inputs.append(spectra.mixture[frames])
-                targets.append(spectra.mask(target, frames))
+                targets.append(spectra.mask(mask, frames))
     if not inputs:
         raise DatasetError(
             f"no sequence of {sequence_frames} usable frames in {len(tracks)} tracks"

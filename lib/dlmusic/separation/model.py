@@ -1,39 +1,32 @@
-"""The mask estimator: a bidirectional LSTM over STFT frames, and separating a track with it.
+"""Given parts of the mask estimator: the log-magnitude layer, the loss, and where weights go.
 
-Notebook: ``solutions/vocals/vocals.ipynb``, parts 4 and 5 (students build
-the network themselves; :func:`build_mask_estimator` is the reference the
-grader loads their weights into). The network reads the mixture's STFT
-magnitudes, one frame (513 bins) per time step, and writes a vocal mask of
-the same shape:
+Notebook: ``solutions/vocals/vocals.ipynb``, part 5. Students build the
+network themselves (``build_model``: a bidirectional LSTM over STFT frames
+that reads the mixture's magnitudes, one frame of 513 bins per time step,
+and writes a vocal mask of the same shape). This module hands out what the
+notebook gives them:
 
-==================  =========================================  ===========
-layer               output shape                               parameters
-==================  =========================================  ===========
-log_magnitude       (batch, frames, 513): ``log(|X| + 1e-3)``  0
-input_norm          batch normalisation per bin                2,052
-frame_encoder       Dense 96, tanh                             49,344
-context             Bidirectional LSTM, 96 units each way      148,224
-mask                Dense 513, sigmoid                         99,009
-==================  =========================================  ===========
-
-297,603 trainable parameters (1,026 of the 2,052 batch-norm ones are the
-running statistics). The LSTM lets each frame's mask depend on the frames
-around it: a sustained vowel, a vibrato, a phrase that started earlier.
+- :class:`LogMagnitude`, the network's first layer (no weights);
+- :func:`cellwise_squared_error` and :func:`compile_mask_estimator`, the
+  energy-weighted mask loss and its optimiser;
+- :func:`weights_file`, where the notebook saves each trained network (the
+  grader loads these files into its own copy of the architecture).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import layers
 
-from dlmusic.audio import validate_audio
-from dlmusic.separation.masks import separate_with_mask
-from dlmusic.separation.stft import N_BINS, stft
+from dlmusic.errors import DlmusicError
 
-HIDDEN_UNITS = 96
 LOG_FLOOR = 1e-3
 """Added to magnitudes before the log, so silence maps to log(1e-3), not -inf."""
+MASK_TARGETS = ("binary", "ratio")
+"""The ideal masks a network learns; one saved network per target."""
 
 
 class LogMagnitude(layers.Layer):
@@ -41,35 +34,6 @@ class LogMagnitude(layers.Layer):
 
     def call(self, magnitude):
         return keras.ops.log(keras.ops.abs(magnitude) + LOG_FLOOR)
-
-
-def build_mask_estimator(
-    hidden_units: int = HIDDEN_UNITS, name: str = "mask_estimator"
-) -> keras.Model:
-    """The reference frame-sequence LSTM mask estimator (see the module docstring).
-
-    Parameters
-    ----------
-    hidden_units : int
-        Width of the frame encoder and of each LSTM direction.
-    name : str
-        Model name.
-
-    Returns
-    -------
-    keras.Model
-        Input ``(batch, n_frames, 513)`` mixture magnitudes (any ``n_frames``);
-        output ``(batch, n_frames, 513)`` vocal mask in [0, 1].
-    """
-    magnitude = keras.Input(shape=(None, N_BINS), name="mixture_magnitude")
-    features = LogMagnitude(name="log_magnitude")(magnitude)
-    features = layers.BatchNormalization(name="input_norm")(features)
-    features = layers.Dense(hidden_units, activation="tanh", name="frame_encoder")(features)
-    features = layers.Bidirectional(
-        layers.LSTM(hidden_units, return_sequences=True), name="context"
-    )(features)
-    mask = layers.Dense(N_BINS, activation="sigmoid", name="mask")(features)
-    return keras.Model(magnitude, mask, name=name)
 
 
 def cellwise_squared_error(y_true, y_pred):
@@ -99,27 +63,19 @@ def compile_mask_estimator(model: keras.Model, learning_rate: float = 1e-3) -> k
     return model
 
 
-def predict_mask(model: keras.Model, mixture: np.ndarray) -> np.ndarray:
-    """The network's vocal mask for a whole mono mixture, shape ``(N_BINS, n_frames)``."""
-    validate_audio(mixture, mono=True)
-    magnitude = np.abs(stft(mixture)).T[np.newaxis]
-    mask = np.asarray(model(magnitude, training=False))[0].T
-    return np.clip(np.nan_to_num(mask, nan=0.0), 0.0, 1.0)
-
-
-def separate(model: keras.Model, mixture: np.ndarray) -> dict[str, np.ndarray]:
-    """Vocals and accompaniment of a mono mixture: mask -> multiply -> inverse STFT.
-
-    Returns
-    -------
-    dict
-        ``"vocals"``, ``"accompaniment"`` and the ``"mask"`` used
-        (``(N_BINS, n_frames)``); the audio is ``(n_samples,)`` float32.
-    """
-    mask = predict_mask(model, mixture)
-    return {**separate_with_mask(mixture, mask), "mask": mask}
-
-
 def count_trainable_parameters(model: keras.Model) -> int:
     """Trainable parameters of ``model``."""
     return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
+
+
+def weights_file(target: str, folder: str | Path = ".") -> Path:
+    """Where the notebook saves the ``target`` network (one of :data:`MASK_TARGETS`).
+
+    That is ``<folder>/vocals_<target>_mask.weights.h5``; the student hands
+    both files in with the notebook.
+    """
+    if target not in MASK_TARGETS:
+        raise DlmusicError(
+            f"unknown mask target {target!r}; expected one of {', '.join(MASK_TARGETS)}"
+        )
+    return Path(folder) / f"vocals_{target}_mask.weights.h5"

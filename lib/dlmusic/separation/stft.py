@@ -1,10 +1,12 @@
-"""The short-time Fourier transform every part of the ``vocals`` notebook shares.
+"""The STFT settings every part of the ``vocals`` notebook shares, and the inverse STFT.
 
 Notebook: ``solutions/vocals/vocals.ipynb``, parts 1 and 2. One set of
 settings (:data:`N_FFT`, :data:`HOP_SAMPLES`, a Hann window, centred frames)
 is used for the spectrogram pictures, the masks, the training data and the
-inverse transform, so a mask computed on one is valid on the others.
-Computed with librosa.
+inverse transform, so a mask computed on one is valid on the others. The
+forward STFT is the student's (part 1); the given code that needs it
+(:mod:`dlmusic.separation.data`) takes it as a parameter. The inverse,
+:func:`istft`, is given. Computed with librosa.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from dlmusic.audio import SAMPLE_RATE_HZ, validate_audio
+from dlmusic.audio import SAMPLE_RATE_HZ
 
 N_FFT = 1024
 """Samples per STFT frame: 46 ms at 22050 Hz, bins 21.5 Hz apart."""
@@ -25,41 +27,12 @@ FRAMES_PER_SECOND = SAMPLE_RATE_HZ / HOP_SAMPLES
 
 
 def n_frames(n_samples: int) -> int:
-    """Frames :func:`stft` makes of ``n_samples`` samples (centred frames)."""
+    """Frames an STFT with these settings makes of ``n_samples`` samples (centred frames)."""
     return 1 + n_samples // HOP_SAMPLES
 
 
-def stft(audio: np.ndarray) -> np.ndarray:
-    """Complex STFT of mono audio with the course's settings.
-
-    Parameters
-    ----------
-    audio : np.ndarray, shape (n_samples,)
-        Mono audio (22050 Hz in the course, though nothing here depends on it).
-
-    Returns
-    -------
-    np.ndarray, shape (N_BINS, n_frames(n_samples)), complex64
-        Bin ``k`` is at ``k * sr / N_FFT`` Hz; frame ``t`` is centred on sample
-        ``t * HOP_SAMPLES``.
-
-    Raises
-    ------
-    ChannelError, EmptyAudioError, NonFiniteAudioError
-        Not mono, empty, or holding NaN / infinite samples.
-    """
-    validate_audio(audio, mono=True)
-    return librosa.stft(
-        audio.astype(np.float32, copy=False),
-        n_fft=N_FFT,
-        hop_length=HOP_SAMPLES,
-        window=WINDOW,
-        center=True,
-    )
-
-
 def istft(spectrogram: np.ndarray, n_samples: int) -> np.ndarray:
-    """Inverse of :func:`stft`: overlap-add back to ``n_samples`` samples.
+    """Inverse STFT with the course's settings: overlap-add back to ``n_samples`` samples.
 
     Parameters
     ----------

@@ -1,0 +1,592 @@
+"""Hidden checks of the ``vocals`` notebook: one :class:`Check` per autograded test cell.
+
+Notebook: ``solutions/vocals/vocals.ipynb``. Each probe calls the student's
+function on inputs drawn here (several cases per exercise: random lengths,
+silent cells, NaN frames, thresholds and powers) and records the answers;
+each judge compares them with :mod:`dlmusic_instructor.references.vocals`.
+A probe records an exception or a warning of one case as that case's answer,
+so the other cases still count: credit is the share of cases answered right.
+The two network scores load the handed-in weights into the grader's own
+network and measure it on held-out songs
+(:mod:`dlmusic_instructor.heldout.vocals`).
+
+=============================  ======  =========================================
+grade_id                       points  what is compared
+=============================  ======  =========================================
+test-spectrogram               10      ``stft`` and ``spectrogram`` of 4 signals
+test-ideal-binary-mask         8       5 cases (thresholds, silent cells)
+test-ideal-ratio-mask          8       5 cases (powers, silent cells)
+test-masked-estimate           4       3 mixtures and masks
+test-malformed-frames          15      6 cases of NaN, silent and mismatched frames
+test-separate-track            10      3 mixtures through a grader-chosen network
+test-build-model               20      parameter count; the student's weights in
+                                       the grader's network give the same masks
+score-ratio-mask-network       12      held-out vocal SDR gain, 1 dB -> 6 dB
+score-binary-mask-network      8       held-out vocal SDR gain, 1 dB -> 5 dB
+=============================  ======  =========================================
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from dlmusic.separation.data import FRAME_PROBLEMS
+from dlmusic.separation.stft import HOP_SAMPLES, N_BINS
+from dlmusic_instructor.checks import (
+    Check,
+    CheckFailed,
+    Context,
+    ProbeRun,
+    files_of,
+    partial_credit,
+)
+from dlmusic_instructor.references import vocals as reference
+
+SOFTMASK = "librosa.util.softmask"
+"""The masks of part 2 are to be written with NumPy: this computes both."""
+HELDOUT_FLOORS = {"ratio": (1.0, 6.0), "binary": (1.0, 5.0)}
+"""(floor, target) of each network's held-out vocal SDR improvement, in dB."""
+MODEL_WEIGHTS = "model.weights.h5"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _case_error(run: ProbeRun, case: int) -> str | None:
+    """What the student's function raised on ``case`` (None when it returned)."""
+    key = f"error_{case}"
+    return run.text(key) if key in run.outputs else None
+
+
+def _warned(run: ProbeRun, case: int) -> bool:
+    key = f"warnings_{case}"
+    return key in run.outputs and run.number(key) > 0
+
+
+def _score(failures: list[str], cases: int) -> float | tuple[float, str] | None:
+    """Full marks without failures, else the share of cases right and the first failure."""
+    if not failures:
+        return None
+    return (cases - len(failures)) / cases, failures[0]
+
+
+def _complex_output(run: ProbeRun, name: str) -> np.ndarray:
+    value = np.asarray(run.output(name))
+    if not (np.issubdtype(value.dtype, np.number) or value.dtype == bool):
+        raise CheckFailed(f"{name} must be numeric, got dtype {value.dtype}")
+    return value
+
+
+def _close(ours: np.ndarray, theirs: np.ndarray, *, rtol: float, atol: float) -> bool:
+    """Same shape, finite where the reference is, and equal within tolerances."""
+    if ours.shape != theirs.shape:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(np.allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=False))
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+SPECTROGRAM_PROBE = """\
+import numpy as _np
+outputs = {}
+for _case in range(int(inputs["cases"])):
+    _audio = inputs[f"audio_{_case}"]
+    try:
+        outputs[f"stft_{_case}"] = _np.asarray(stft(_audio.copy()))
+        outputs[f"spectrogram_{_case}"] = _np.asarray(spectrogram(_audio.copy()))
+    except Exception as _err:
+        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
+"""
+
+
+def spectrogram_inputs(context: Context) -> dict[str, np.ndarray]:
+    """Four mono float32 signals: noise of three lengths (one shorter than a frame) and a chirp."""
+    rng = context.rng("test-spectrogram")
+    lengths = [int(rng.integers(300, 1000)), int(rng.integers(2000, 6000)) | 1, 22050]
+    inputs: dict[str, np.ndarray] = {}
+    for case, n in enumerate(lengths):
+        inputs[f"audio_{case}"] = (rng.uniform(0.05, 0.8) * rng.standard_normal(n)).astype(
+            np.float32
+        )
+    t = np.arange(int(rng.integers(8000, 16000))) / 22050
+    start_hz = rng.uniform(100, 2000)
+    chirp = 0.5 * np.sin(2 * np.pi * (start_hz * t + 800 * t**2))
+    inputs["audio_3"] = chirp.astype(np.float32)
+    inputs["cases"] = np.array(4)
+    return inputs
+
+
+def judge_spectrogram(run: ProbeRun) -> float | tuple[float, str] | None:
+    """Half the credit for ``stft``, half for ``spectrogram``, over every signal."""
+    cases = int(run.inputs["cases"])
+    stft_failures, magnitude_failures = [], []
+    for case in range(cases):
+        audio = run.inputs[f"audio_{case}"]
+        what = f"a signal of {audio.size} samples"
+        error = _case_error(run, case)
+        if error is not None:
+            stft_failures.append(f"on {what} your code raised {error}")
+            magnitude_failures.append(stft_failures[-1])
+            continue
+        expected = reference.stft(audio)
+        scale = float(np.abs(expected).max())
+        ours = _complex_output(run, f"stft_{case}")
+        if ours.shape != expected.shape:
+            stft_failures.append(f"stft of {what}: shape {ours.shape}, expected {expected.shape}")
+        elif not np.iscomplexobj(ours):
+            stft_failures.append(f"stft of {what} is not complex (dtype {ours.dtype})")
+        elif not _close(ours, expected, rtol=1e-4, atol=1e-4 * scale):
+            stft_failures.append(
+                f"stft of {what} differs from the expected STFT "
+                "(check n_fft, hop, window, centring)"
+            )
+        magnitude = _complex_output(run, f"spectrogram_{case}")
+        if magnitude.shape != expected.shape:
+            magnitude_failures.append(
+                f"spectrogram of {what}: shape {magnitude.shape}, expected {expected.shape}"
+            )
+        elif magnitude.dtype != np.float32:
+            magnitude_failures.append(
+                f"spectrogram of {what}: dtype {magnitude.dtype}, not float32"
+            )
+        elif not _close(magnitude, np.abs(expected), rtol=1e-4, atol=1e-4 * scale):
+            magnitude_failures.append(f"spectrogram of {what} differs from the expected magnitudes")
+    failures = stft_failures + magnitude_failures
+    if not failures:
+        return None
+    fraction = 0.5 * (stft_failures == []) + 0.5 * (magnitude_failures == [])
+    return fraction, failures[0]
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+MASK_PROBE = """\
+import warnings as _warnings
+import numpy as _np
+outputs = {}
+for _case in range(int(inputs["cases"])):
+    try:
+        with _warnings.catch_warnings(record=True) as _caught:
+            _warnings.simplefilter("always")
+            _mask = FUNCTION(
+                inputs[f"vocals_{_case}"].copy(),
+                inputs[f"accompaniment_{_case}"].copy(),
+                float(inputs[f"parameter_{_case}"]),
+            )
+        outputs[f"mask_{_case}"] = _np.asarray(_mask)
+        outputs[f"warnings_{_case}"] = len(_caught)
+    except Exception as _err:
+        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
+"""
+
+
+def _stems_pair(rng: np.random.Generator, shape: tuple[int, int], silent: bool):
+    """A complex vocal STFT and a real (signed) accompaniment, with silent cells if asked."""
+    vocals = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    accompaniment = rng.standard_normal(shape) * rng.uniform(0.3, 3.0)
+    if silent:
+        vocals = vocals * (rng.random(shape) > 0.3)
+        accompaniment = accompaniment * (rng.random(shape) > 0.3)
+        both = rng.random(shape) < 0.1
+        vocals[both] = 0
+        accompaniment[both] = 0
+    return vocals, accompaniment
+
+
+def mask_inputs(grade_id: str, parameters: list[float], silent: list[bool]):
+    """``make_inputs`` of a mask check: one case per parameter (a threshold or a power)."""
+
+    def make(context: Context) -> dict[str, np.ndarray]:
+        rng = context.rng(grade_id)
+        inputs: dict[str, np.ndarray] = {"cases": np.array(len(parameters))}
+        for case, (parameter, with_silence) in enumerate(zip(parameters, silent, strict=True)):
+            shape = (int(rng.integers(1, 40)), int(rng.integers(1, 60)))
+            vocals, accompaniment = _stems_pair(rng, shape, with_silence)
+            value = parameter if not math.isnan(parameter) else float(rng.uniform(-12, 12))
+            inputs[f"vocals_{case}"] = vocals
+            inputs[f"accompaniment_{case}"] = accompaniment
+            inputs[f"parameter_{case}"] = np.array(value)
+        return inputs
+
+    return make
+
+
+def _mask_case_failure(run: ProbeRun, case: int, expected: np.ndarray, what: str) -> str | None:
+    """Why the mask of ``case`` is wrong (None when it is right but for near-ties)."""
+    error = _case_error(run, case)
+    if error is not None:
+        return f"{what}: your code raised {error}"
+    mask = _complex_output(run, f"mask_{case}")
+    if mask.shape != expected.shape:
+        return f"{what}: shape {mask.shape}, expected {expected.shape}"
+    if mask.dtype != np.float32:
+        return f"{what}: dtype {mask.dtype}, not float32"
+    if not np.all(np.isfinite(mask)):
+        return f"{what}: the mask holds NaN or infinite values"
+    if _warned(run, case):
+        return f"{what}: a warning was raised (a division by zero?)"
+    return None
+
+
+def judge_binary_mask(run: ProbeRun) -> float | tuple[float, str] | None:
+    """Each case's mask equals the reference's, but for cells within 1e-9 of the threshold."""
+    failures = []
+    cases = int(run.inputs["cases"])
+    for case in range(cases):
+        vocals, accompaniment = run.inputs[f"vocals_{case}"], run.inputs[f"accompaniment_{case}"]
+        threshold = float(run.inputs[f"parameter_{case}"])
+        silent = bool(np.any((vocals == 0) & (accompaniment == 0)))
+        what = f"threshold {threshold:+.1f} dB" + (", with silent cells" if silent else "")
+        expected = reference.ideal_binary_mask(vocals, accompaniment, threshold)
+        failure = _mask_case_failure(run, case, expected, what)
+        if failure is None:
+            level = np.abs(accompaniment) * 10.0 ** (threshold / 20.0)
+            tie = np.isclose(np.abs(vocals), level, rtol=1e-9, atol=0.0) & (level > 0)
+            wrong = (run.array(f"mask_{case}") != expected) & ~tie
+            if wrong.any():
+                failure = f"{what}: {int(wrong.sum())} of {wrong.size} cells differ"
+        if failure is not None:
+            failures.append(failure)
+    return _score(failures, cases)
+
+
+def judge_ratio_mask(run: ProbeRun) -> float | tuple[float, str] | None:
+    """Each case's mask equals the reference's within 1e-5."""
+    failures = []
+    cases = int(run.inputs["cases"])
+    for case in range(cases):
+        vocals, accompaniment = run.inputs[f"vocals_{case}"], run.inputs[f"accompaniment_{case}"]
+        power = float(run.inputs[f"parameter_{case}"])
+        silent = bool(np.any((vocals == 0) & (accompaniment == 0)))
+        what = f"power {power:g}" + (", with silent cells" if silent else "")
+        expected = reference.ideal_ratio_mask(vocals, accompaniment, power)
+        failure = _mask_case_failure(run, case, expected, what)
+        if failure is None and not _close(run.array(f"mask_{case}"), expected, rtol=0.0, atol=1e-5):
+            failure = f"{what}: the mask differs from |V|^p / (|V|^p + |A|^p)"
+        if failure is not None:
+            failures.append(failure)
+    return _score(failures, cases)
+
+
+# --------------------------------------------------------------------------- exercise 2c
+
+MASKED_ESTIMATE_PROBE = """\
+import numpy as _np
+outputs = {}
+for _case in range(int(inputs["cases"])):
+    try:
+        outputs[f"estimate_{_case}"] = _np.asarray(
+            masked_estimate(inputs[f"mixture_{_case}"].copy(), inputs[f"mask_{_case}"].copy())
+        )
+    except Exception as _err:
+        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
+"""
+
+
+def masked_estimate_inputs(context: Context) -> dict[str, np.ndarray]:
+    """Three mixtures of random lengths, each with a random mask in [0, 1]."""
+    rng = context.rng("test-masked-estimate")
+    inputs: dict[str, np.ndarray] = {"cases": np.array(3)}
+    for case in range(3):
+        n = int(rng.integers(2000, 12000))
+        inputs[f"mixture_{case}"] = (0.2 * rng.standard_normal(n)).astype(np.float32)
+        mask = rng.random((N_BINS, 1 + n // HOP_SAMPLES))
+        if case == 2:
+            mask = (mask > 0.5).astype(np.float64)
+        inputs[f"mask_{case}"] = mask
+    return inputs
+
+
+def judge_masked_estimate(run: ProbeRun) -> float | tuple[float, str] | None:
+    failures = []
+    cases = int(run.inputs["cases"])
+    for case in range(cases):
+        mixture, mask = run.inputs[f"mixture_{case}"], run.inputs[f"mask_{case}"]
+        what = f"a mixture of {mixture.size} samples"
+        error = _case_error(run, case)
+        if error is not None:
+            failures.append(f"{what}: your code raised {error}")
+            continue
+        expected = reference.masked_estimate(mixture, mask)
+        estimate = run.array(f"estimate_{case}")
+        if estimate.shape != expected.shape:
+            failures.append(f"{what}: shape {estimate.shape}, expected {expected.shape}")
+        elif not _close(estimate, expected, rtol=1e-4, atol=1e-4):
+            failures.append(
+                f"{what}: differs from the inverse STFT of mask * STFT(mixture) "
+                "(check your stft of part 1 and the length given to istft)"
+            )
+    return _score(failures, cases)
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+MALFORMED_PROBE = """\
+import warnings as _warnings
+import numpy as _np
+outputs = {}
+for _case in range(int(inputs["cases"])):
+    try:
+        with _warnings.catch_warnings(record=True) as _caught:
+            _warnings.simplefilter("always")
+            _found = malformed_frames(
+                inputs[f"mixture_{_case}"].copy(),
+                inputs[f"vocals_{_case}"].copy(),
+                inputs[f"accompaniment_{_case}"].copy(),
+            )
+        for _problem in PROBLEMS:
+            outputs[f"{_problem}_{_case}"] = _np.asarray(_found[_problem])
+        outputs[f"warnings_{_case}"] = len(_caught)
+    except Exception as _err:
+        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
+""".replace("PROBLEMS", repr(FRAME_PROBLEMS))
+
+
+def malformed_inputs(context: Context) -> dict[str, np.ndarray]:
+    """Six cases of three STFTs with NaN and infinite frames, silence and mismatched stems."""
+    rng = context.rng("test-malformed-frames")
+    inputs: dict[str, np.ndarray] = {"cases": np.array(6)}
+    for case in range(6):
+        bins = N_BINS if case == 0 else int(rng.integers(2, 20))
+        n = int(rng.integers(1, 40))
+        vocals = (rng.standard_normal((bins, n)) + 1j * rng.standard_normal((bins, n))) * (
+            rng.random(n) > 0.3
+        )
+        accompaniment = (rng.standard_normal((bins, n)) + 0j) * (rng.random(n) > 0.3)
+        mixture = (vocals + accompaniment) * rng.choice([1.0, 1.0, 1.05, 1.2, 1.5], n)
+        mixture[:, rng.random(n) < 0.15] *= 1e-5
+        mixture[:, rng.random(n) < 0.1] = np.nan
+        accompaniment[:, rng.random(n) < 0.1] = -np.inf
+        vocals[rng.integers(bins), rng.random(n) < 0.1] = complex(np.inf, 0.0)
+        inputs[f"mixture_{case}"] = mixture
+        inputs[f"vocals_{case}"] = vocals
+        inputs[f"accompaniment_{case}"] = accompaniment
+    return inputs
+
+
+def judge_malformed_frames(run: ProbeRun) -> float | tuple[float, str] | None:
+    failures = []
+    cases = int(run.inputs["cases"])
+    for case in range(cases):
+        stems = [run.inputs[f"{name}_{case}"] for name in ("mixture", "vocals", "accompaniment")]
+        what = f"three STFTs of {stems[0].shape[1]} frames"
+        error = _case_error(run, case)
+        if error is not None:
+            failures.append(f"{what}: your code raised {error}")
+            continue
+        expected = reference.malformed_frames(*stems)
+        wrong = []
+        for problem in FRAME_PROBLEMS:
+            flags = np.asarray(run.output(f"{problem}_{case}"))
+            if flags.shape != expected[problem].shape or not np.array_equal(
+                flags.astype(bool), expected[problem]
+            ):
+                wrong.append(problem)
+        if wrong:
+            failures.append(f"{what}: wrong frames for {', '.join(wrong)}")
+        elif _warned(run, case):
+            failures.append(f"{what}: a warning was raised (compute on finite values only)")
+    return _score(failures, cases)
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+SEPARATE_PROBE = """\
+import keras as _keras
+import numpy as _np
+_dense = _keras.layers.Dense(inputs["bias"].size, activation="sigmoid")
+_network = _keras.Sequential([_keras.Input(shape=(None, inputs["bias"].size)), _dense])
+_dense.set_weights([inputs["kernel"], inputs["bias"]])
+outputs = {}
+for _case in range(int(inputs["cases"])):
+    try:
+        _result = separate_track(_network, inputs[f"mixture_{_case}"].copy())
+        for _key in ("mask", "vocals", "accompaniment"):
+            outputs[f"{_key}_{_case}"] = _np.asarray(_result[_key])
+    except Exception as _err:
+        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
+"""
+
+
+def separate_inputs(context: Context) -> dict[str, np.ndarray]:
+    """Three mixtures and the weights of a one-layer mask network (magnitudes -> sigmoid)."""
+    rng = context.rng("test-separate-track")
+    inputs: dict[str, np.ndarray] = {"cases": np.array(3)}
+    for case in range(3):
+        n = int(rng.integers(3000, 12000))
+        inputs[f"mixture_{case}"] = (0.1 * rng.standard_normal(n)).astype(np.float32)
+    inputs["kernel"] = (0.05 * rng.standard_normal((N_BINS, N_BINS))).astype(np.float32)
+    inputs["bias"] = (0.5 * rng.standard_normal(N_BINS)).astype(np.float32)
+    return inputs
+
+
+def _sigmoid_network(kernel: np.ndarray, bias: np.ndarray):
+    """The probe's network in NumPy: ``sigmoid(magnitude @ kernel + bias)``."""
+
+    def network(magnitude, training=False):
+        logits = np.asarray(magnitude, np.float64) @ kernel.astype(np.float64) + bias
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    return network
+
+
+def judge_separate_track(run: ProbeRun) -> float | tuple[float, str] | None:
+    failures = []
+    cases = int(run.inputs["cases"])
+    network = _sigmoid_network(run.inputs["kernel"], run.inputs["bias"])
+    for case in range(cases):
+        mixture = run.inputs[f"mixture_{case}"]
+        what = f"a mixture of {mixture.size} samples"
+        error = _case_error(run, case)
+        if error is not None:
+            failures.append(f"{what}: your code raised {error}")
+            continue
+        expected = reference.separate_track(network, mixture)
+        for key in ("mask", "vocals", "accompaniment"):
+            ours = run.array(f"{key}_{case}")
+            if ours.shape != expected[key].shape:
+                failures.append(
+                    f"{what}: {key} has shape {ours.shape}, expected {expected[key].shape}"
+                )
+                break
+            if not _close(ours, expected[key], rtol=1e-4, atol=1e-4):
+                failures.append(f"{what}: the {key} differs from the expected one")
+                break
+    return _score(failures, cases)
+
+
+# --------------------------------------------------------------------------- exercise 5
+
+BUILD_MODEL_PROBE = f"""\
+import numpy as _np
+_model = build_model()
+_model.save_weights(str(probe_dir / {MODEL_WEIGHTS!r}))
+outputs = {{
+    "mask": _np.asarray(_model(inputs["magnitude"], training=False)),
+    "trainable": int(sum(int(_np.prod(_w.shape)) for _w in _model.trainable_weights)),
+}}
+"""
+
+
+def build_model_inputs(context: Context) -> dict[str, np.ndarray]:
+    """Two sequences of 24 frames of random magnitudes (silence to loud)."""
+    rng = context.rng("test-build-model")
+    magnitude = rng.uniform(0.0, 3.0, (2, 24, N_BINS)) * (rng.random((2, 24, 1)) > 0.1)
+    return {"magnitude": magnitude.astype(np.float32)}
+
+
+def judge_build_model(run: ProbeRun) -> None:
+    """Parameter count, then the student's weights in the grader's network give the same masks."""
+    from dlmusic_instructor.heldout.vocals import load_saved_model
+
+    count = int(run.number("trainable"))
+    if count != reference.TRAINABLE_PARAMETERS:
+        raise CheckFailed(
+            f"{count:,} trainable parameters; the table says {reference.TRAINABLE_PARAMETERS:,}"
+        )
+    magnitude = run.inputs["magnitude"]
+    ours = run.array("mask", shape=magnitude.shape)
+    grader = load_saved_model(files_of(run, MODEL_WEIGHTS), "network of build_model()")
+    expected = np.asarray(grader(magnitude, training=False))
+    if not np.allclose(ours, expected, atol=1e-5):
+        raise CheckFailed(
+            "your weights load into the grader's network but it computes different masks: "
+            "check the layers, their order and their activations against the table"
+        )
+
+
+# --------------------------------------------------------------------------- part 6
+
+
+def heldout_judge(target: str):
+    """The judge of one network's held-out score (``probe=""``: it reads the handed-in file)."""
+    floor, goal = HELDOUT_FLOORS[target]
+
+    def judge(run: ProbeRun) -> float | tuple[float, str] | None:
+        from dlmusic_instructor.heldout.vocals import (
+            heldout_tracks,
+            submitted_model,
+            vocal_sdr_improvement,
+        )
+
+        model = submitted_model(run.context.submission, target)
+        tracks = heldout_tracks(run.context.heldout, run.context.seed, run.context.size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gain = vocal_sdr_improvement(model, tracks)
+        if math.isnan(gain):
+            raise CheckFailed(f"the {target}-mask network's estimates could not be scored")
+        fraction = partial_credit(gain, floor=floor, target=goal)
+        if fraction >= 1.0:
+            return None
+        return fraction, (
+            f"held-out vocal SDR improvement {gain:+.2f} dB (0 credit at {floor:+.1f} dB, "
+            f"full at {goal:+.1f} dB)"
+        )
+
+    judge.__name__ = f"judge_{target}_network"
+    return judge
+
+
+CHECKS = (
+    Check(
+        "test-spectrogram",
+        judge_spectrogram,
+        probe=SPECTROGRAM_PROBE,
+        make_inputs=spectrogram_inputs,
+    ),
+    Check(
+        "test-ideal-binary-mask",
+        judge_binary_mask,
+        probe=MASK_PROBE.replace("FUNCTION", "ideal_binary_mask"),
+        make_inputs=mask_inputs(
+            "test-ideal-binary-mask",
+            [0.0, math.nan, math.nan, 0.0, math.nan],
+            [False, False, True, True, True],
+        ),
+        forbidden_calls=(SOFTMASK,),
+    ),
+    Check(
+        "test-ideal-ratio-mask",
+        judge_ratio_mask,
+        probe=MASK_PROBE.replace("FUNCTION", "ideal_ratio_mask"),
+        make_inputs=mask_inputs(
+            "test-ideal-ratio-mask",
+            [1.0, 2.0, 0.5, 1.0, 2.0],
+            [False, False, False, True, True],
+        ),
+        forbidden_calls=(SOFTMASK,),
+    ),
+    Check(
+        "test-masked-estimate",
+        judge_masked_estimate,
+        probe=MASKED_ESTIMATE_PROBE,
+        make_inputs=masked_estimate_inputs,
+    ),
+    Check(
+        "test-malformed-frames",
+        judge_malformed_frames,
+        probe=MALFORMED_PROBE,
+        make_inputs=malformed_inputs,
+    ),
+    Check(
+        "test-separate-track",
+        judge_separate_track,
+        probe=SEPARATE_PROBE,
+        make_inputs=separate_inputs,
+    ),
+    Check(
+        "test-build-model",
+        judge_build_model,
+        probe=BUILD_MODEL_PROBE,
+        make_inputs=build_model_inputs,
+    ),
+    Check("score-ratio-mask-network", heldout_judge("ratio"), timeout_s=600.0),
+    Check("score-binary-mask-network", heldout_judge("binary"), timeout_s=600.0),
+)
