@@ -7,7 +7,8 @@ Usage::
 
 1. Row slicing: every piece of ``synthetic_scores`` is engraved again
    (:func:`dlmusic.datasets.synthetic_scores.engrave_pages_with_systems`),
-   each page sliced with :func:`dlmusic.composer.rows.rows_from_page`, and
+   each page sliced with the reference row finder
+   (:func:`dlmusic_instructor.references.composer.rows_from_page`), and
    each system that verovio drew is
    *found exactly* when one row covers its staff lines (2 px tolerance) and no
    other system's; *merged* when a row covers two or more systems.
@@ -32,15 +33,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dlmusic.composer.confidence import piece_vote
-from dlmusic.composer.dataset import RowSet, load_rows, split_by_piece, split_rows_at_random
-from dlmusic.composer.model import (
-    build_resnet50,
-    build_small_cnn,
-    compile_classifier,
-    training_callbacks,
-)
-from dlmusic.composer.rows import as_gray_page, rows_from_page, to_page_width
+from dlmusic.composer.dataset import RowSet, load_rows, split_rows_at_random
+from dlmusic.composer.model import build_small_cnn
+from dlmusic.composer.rows import as_gray_page, to_page_width
 from dlmusic.datasets.sheet_folder import load_score_folder
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_scores import (
@@ -50,6 +45,14 @@ from dlmusic.datasets.synthetic_scores import (
     engrave_pages_with_systems,
     opening_measures,
     read_pages_csv,
+)
+from dlmusic_instructor.references.composer import (
+    build_resnet50,
+    compile_classifier,
+    make_callbacks,
+    piece_vote,
+    rows_from_page,
+    split_by_piece,
 )
 
 RESULTS = Path(__file__).parent / "results" / "composer.json"
@@ -110,7 +113,7 @@ def train(name: str, rows: RowSet, splits: dict, *, epochs: int, batch_size: int
         epochs=epochs,
         batch_size=batch_size,
         verbose=2,
-        callbacks=training_callbacks(WEIGHTS_DIR, f"{tag}_{name}"),
+        callbacks=make_callbacks(WEIGHTS_DIR, f"{tag}_{name}"),
     )
     seconds = time.perf_counter() - start
     best = WEIGHTS_DIR / f"{tag}_{name}.weights.h5"
@@ -158,7 +161,7 @@ def main() -> int:
         )
     )
 
-    rows = load_rows(load_score_folder(root), composers=COMPOSERS)
+    rows = load_rows(load_score_folder(root), rows_from_page, composers=COMPOSERS)
     splits = split_by_piece(rows.pieces, rows.labels, seed=0)
     if len(splits["dev"]) == 0:
         splits["dev"] = splits["test"]

@@ -9,12 +9,17 @@ from PIL import Image
 from dlmusic.composer.confidence import (
     accuracy_when_abstaining,
     expected_calibration_error,
-    piece_vote,
     reliability_curve,
 )
-from dlmusic.composer.dataset import load_rows, split_by_piece, split_rows_at_random
+from dlmusic.composer.dataset import load_rows, split_rows_at_random
 from dlmusic.datasets.sheet_folder import load_score_folder
 from dlmusic.errors import DatasetError
+from dlmusic_instructor.references.composer import (
+    piece_vote,
+    precision_recall,
+    rows_from_page,
+    split_by_piece,
+)
 
 
 def rows_of(n_composers: int, pieces_each: int, rows_each: int = 3):
@@ -72,7 +77,7 @@ def test_load_rows_reads_a_folder_of_pages(tmp_path):
         folder = tmp_path / composer / "piece1"
         folder.mkdir(parents=True)
         Image.fromarray(page).save(folder / "page-01.png")
-    rows = load_rows(load_score_folder(tmp_path), shape=(70, 400))
+    rows = load_rows(load_score_folder(tmp_path), rows_from_page, shape=(70, 400))
     assert rows.images.shape == (4, 70, 400, 1)
     assert rows.labels.tolist() == [0, 0, 1, 1] and rows.composers == ("a", "b")
     assert rows.pieces.tolist() == ["a/piece1"] * 2 + ["b/piece1"] * 2
@@ -83,7 +88,7 @@ def test_blank_pages_give_a_clear_error(tmp_path):
     (tmp_path / "a").mkdir()
     Image.fromarray(np.full((100, 1240), 255, np.uint8)).save(tmp_path / "a" / "blank.png")
     with pytest.raises(DatasetError, match="no rows"):
-        load_rows(load_score_folder(tmp_path))
+        load_rows(load_score_folder(tmp_path), rows_from_page)
 
 
 def test_piece_vote_averages_row_probabilities():
@@ -111,3 +116,31 @@ def test_abstaining_trades_coverage_for_accuracy():
     accuracy, coverage = accuracy_when_abstaining(confidence, correct, [0.0, 0.5, 0.95])
     assert np.allclose(accuracy[:2], [0.75, 1.0]) and np.isnan(accuracy[2])
     assert coverage.tolist() == [1.0, 0.5, 0.0]
+
+
+def test_load_rows_slices_with_the_row_finder_it_is_given(tmp_path):
+    (tmp_path / "a" / "piece1").mkdir(parents=True)
+    page = np.full((400, 1240), 255, np.uint8)
+    Image.fromarray(page).save(tmp_path / "a" / "piece1" / "page-01.png")
+    seen = []
+
+    def finder(gray):
+        seen.append(gray.shape)
+        return [(10, 60), (100, 180)], [(200, 390)]
+
+    rows = load_rows(load_score_folder(tmp_path), finder, shape=(70, 400))
+    assert seen == [(400, 1240)] and len(rows) == 2
+    assert rows.flagged == ["a/piece1 page 1: rows 200-390"]
+
+
+def test_reference_precision_recall_matches_scikit_learn():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = np.random.default_rng(23)
+    for _ in range(20):
+        y_true, y_pred = rng.integers(0, 6, 50), rng.integers(0, 6, 50)
+        expected = precision_recall_fscore_support(
+            y_true, y_pred, labels=np.arange(7), zero_division=0
+        )
+        precision, recall = precision_recall(y_true, y_pred, 7)
+        assert np.allclose(precision, expected[0]) and np.allclose(recall, expected[1])

@@ -1,4 +1,4 @@
-"""The composer networks, training plumbing, inspection and grading, on tiny inputs."""
+"""The composer networks, training plumbing, inspection and held-out scoring, on tiny inputs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from dlmusic.composer import grading  # noqa: E402
 from dlmusic.composer.dataset import RowSet  # noqa: E402
 from dlmusic.composer.inspect import (  # noqa: E402
     conv_layer_names,
@@ -17,12 +16,17 @@ from dlmusic.composer.inspect import (  # noqa: E402
 )
 from dlmusic.composer.model import (  # noqa: E402
     INPUT_SHAPE,
-    build_resnet50,
     build_small_cnn,
-    compile_classifier,
-    training_callbacks,
+    load_saved_model,
+    weights_file,
 )
 from dlmusic.errors import DlmusicError  # noqa: E402
+from dlmusic_instructor.heldout import composer as heldout  # noqa: E402
+from dlmusic_instructor.references.composer import (  # noqa: E402
+    build_resnet50,
+    compile_classifier,
+    make_callbacks,
+)
 
 
 def test_resnet50_reads_one_channel_rows_and_has_resnet50_size():
@@ -49,7 +53,7 @@ def test_small_cnn_learns_to_tell_two_textures_apart(tmp_path):
         epochs=4,
         batch_size=8,
         verbose=0,
-        callbacks=training_callbacks(tmp_path, "tiny"),
+        callbacks=make_callbacks(tmp_path, "tiny"),
     )
     assert model.evaluate(x, y, verbose=0)[1] == 1.0
     assert (tmp_path / "tiny.weights.h5").is_file() and (tmp_path / "tiny.log.csv").is_file()
@@ -74,10 +78,10 @@ def test_inspection_shapes_and_grad_cam_range():
     assert heat.shape == (35, 200) and heat.min() >= 0 and heat.max() <= 1
 
 
-def test_saved_weights_are_reloaded_and_scored(tmp_path, monkeypatch):
+def test_saved_weights_are_reloaded_with_the_given_builder_and_scored(tmp_path):
     model = build_small_cnn(6)
-    model.save_weights(grading.weights_file("small_cnn", tmp_path))
-    loaded = grading.load_saved_model("small_cnn", tmp_path)
+    model.save_weights(weights_file("small_cnn", tmp_path))
+    loaded = load_saved_model("small_cnn", build_small_cnn, 6, tmp_path)
     rows = RowSet(
         np.zeros((4, *INPUT_SHAPE), np.float32),
         np.array([0, 0, 1, 1]),
@@ -85,23 +89,35 @@ def test_saved_weights_are_reloaded_and_scored(tmp_path, monkeypatch):
         np.ones(4, int),
         ("a", "b", "c", "d", "e", "f"),
     )
-    scores = grading.heldout_accuracy(loaded, rows)
+    scores = heldout.heldout_accuracy(loaded, rows)
     assert set(scores) == {"row", "piece"} and scores["row"] == scores["piece"] == 0.5
 
 
 def test_missing_or_mismatched_weights_give_a_clear_error(tmp_path):
     with pytest.raises(DlmusicError, match="run the notebook"):
-        grading.load_saved_model("small_cnn", tmp_path)
-    build_small_cnn(6, filters=(8,)).save_weights(grading.weights_file("small_cnn", tmp_path))
+        load_saved_model("small_cnn", build_small_cnn, 6, tmp_path)
+    build_small_cnn(6, filters=(8,)).save_weights(weights_file("small_cnn", tmp_path))
     with pytest.raises(DlmusicError, match="do not fit"):
-        grading.load_saved_model("small_cnn", tmp_path)
+        load_saved_model("small_cnn", build_small_cnn, 6, tmp_path)
     with pytest.raises(DlmusicError, match="unknown model"):
-        grading.weights_file("vgg")
+        weights_file("vgg")
+
+
+def test_submitted_resnet50_must_be_a_regular_file_that_fits(tmp_path):
+    with pytest.raises(DlmusicError, match="run the notebook"):
+        heldout.load_submitted_resnet50(tmp_path)
+    weights_file("resnet50", tmp_path).symlink_to("/etc/passwd")
+    with pytest.raises(DlmusicError, match="not a regular file"):
+        heldout.load_submitted_resnet50(tmp_path)
+    weights_file("resnet50", tmp_path).unlink()
+    build_small_cnn(6).save_weights(weights_file("resnet50", tmp_path))
+    with pytest.raises(DlmusicError, match="do not fit"):
+        heldout.load_submitted_resnet50(tmp_path)
 
 
 def test_row_finder_agreement_counts_extra_and_missed_rows():
     page = np.ones((400, 1240), np.float32)
     page[100:200, 96:99] = 0
-    assert grading.row_finder_agreement(lambda p: [(100, 200)], [page]) == 1.0
-    assert grading.row_finder_agreement(lambda p: [(100, 200), (300, 350)], [page]) == 0.5
-    assert grading.row_finder_agreement(lambda p: [], [page]) == 0.0
+    assert heldout.row_finder_agreement([page], [[(100, 200)]]) == 1.0
+    assert heldout.row_finder_agreement([page], [[(100, 200), (300, 350)]]) == 0.5
+    assert heldout.row_finder_agreement([page], [[]]) == 0.0

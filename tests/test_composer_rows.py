@@ -1,4 +1,4 @@
-"""Pages to rows: the range profile, the row finder, fitting rows, and bad pages."""
+"""Pages to rows: the reference range profile and row finder, fitting rows, and bad pages."""
 
 from __future__ import annotations
 
@@ -6,17 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dlmusic.composer.rows import (
-    MAX_ROW_HEIGHT_PX,
-    as_gray_page,
-    find_rows,
-    fit_row,
-    pixel_range_profile,
-    rows_from_page,
-    to_page_width,
-)
+from dlmusic.composer.rows import MAX_ROW_HEIGHT_PX, as_gray_page, fit_row, to_page_width
 from dlmusic.datasets import synthetic_scores
 from dlmusic.errors import DatasetError, PageError
+from dlmusic_instructor.references.composer import find_rows, range_profile, rows_from_page
 
 STAFF_SPACING_PX = 10
 
@@ -39,7 +32,7 @@ def test_range_profile_is_brightest_minus_darkest_pixel_of_each_row():
     rng = np.random.default_rng(0)
     page = rng.integers(0, 256, size=(30, 50), dtype=np.uint8)
     expected = [(max(row) - min(row)) / 255 for row in page.tolist()]
-    assert np.allclose(pixel_range_profile(page), expected, atol=1e-6)
+    assert np.allclose(range_profile(page), expected, atol=1e-6)
 
 
 def test_each_system_joined_by_its_bracket_is_one_row():
@@ -68,6 +61,7 @@ def test_find_rows_on_a_hand_made_profile():
     cuts = find_rows(profile, threshold=0.5, min_height=2, max_height=4)
     assert cuts.rows == [(1, 4)]
     assert cuts.too_tall == [(7, 13)]
+    assert cuts == ([(1, 4)], [(7, 13)]), "equal to the (rows, too_tall) tuple students return"
 
 
 def test_blank_page_has_no_rows():

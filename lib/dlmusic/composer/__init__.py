@@ -1,9 +1,10 @@
-"""Composer recognition from rows of sheet music, the ``composer`` notebook's library.
+"""Composer recognition from rows of sheet music: the ``composer`` notebook's given code.
 
-One module per notebook part: :mod:`.rows` (part 1, pages to rows),
-:mod:`.dataset` (parts 1-2, row arrays and piece-level splits), :mod:`.model`
-(part 3, ResNet50 and a small CNN, SGD with decay, callbacks),
-:mod:`.confidence` (part 5), :mod:`.inspect` (part 6) and :mod:`.grading`
-(the autograder's held-out measurements). These are the reference
-implementations the hidden tests compare students' code against.
+One module per notebook part: :mod:`.rows` (part 1, pages as gray arrays and
+rows fitted to the networks' input), :mod:`.dataset` (parts 1-2, row arrays
+sliced with the notebook's row finder, the leaky random split), :mod:`.model`
+(part 3, the small CNN baseline and the saved weights files),
+:mod:`.confidence` (part 5, calibration and abstaining) and :mod:`.inspect`
+(part 6). What the students write (range profile, row finder, split by piece,
+ResNet50, compile and callbacks, precision/recall, piece vote) is not here.
 """

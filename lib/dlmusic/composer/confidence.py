@@ -1,8 +1,9 @@
-"""Confidence of a composer classifier: per row, per piece, calibration, abstaining.
+"""Confidence of a composer classifier: calibration and abstaining.
 
 Notebook: ``solutions/composer``, part 5 ("Confidence"). A production
 reader of sheet music asks the user when it is unsure; these functions
-measure whether the network's softmax confidence deserves that trust.
+measure whether the network's softmax confidence deserves that trust (the
+students write the piece-level vote themselves).
 """
 
 from __future__ import annotations
@@ -10,37 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-
-def piece_vote(
-    probabilities: np.ndarray, pieces: Sequence[str] | np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Aggregate row predictions into one prediction per piece (a soft vote).
-
-    Parameters
-    ----------
-    probabilities : np.ndarray, shape (n_rows, n_classes)
-        Softmax output for each row.
-    pieces : sequence of str, length n_rows
-        The piece of each row.
-
-    Returns
-    -------
-    names : np.ndarray, shape (n_pieces,), str
-        The pieces, sorted.
-    predicted : np.ndarray, shape (n_pieces,), int64
-        Argmax of the mean of the piece's row probabilities.
-    confidence : np.ndarray, shape (n_pieces,), float64
-        That mean probability of the predicted class.
-    """
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    pieces = np.asarray(pieces)
-    if probabilities.ndim != 2 or len(probabilities) != len(pieces):
-        raise ValueError(f"need (n_rows, n_classes) and n_rows pieces, got {probabilities.shape}")
-    names = np.unique(pieces)
-    means = np.stack([probabilities[pieces == name].mean(axis=0) for name in names])
-    predicted = means.argmax(axis=1)
-    return names, predicted, means[np.arange(len(names)), predicted]
 
 
 def reliability_curve(

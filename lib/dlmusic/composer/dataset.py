@@ -1,11 +1,12 @@
-"""Rows of many pages as arrays, split by piece (honestly) or by row (leakily).
+"""Rows of many pages as arrays, and the leaky split by row.
 
 Notebook: ``solutions/composer``, parts 1 and 2 ("Pages to rows", "Honest
-splits"). Every row of a piece shares its key, its instrumentation and its
-themes, so rows of one piece must never sit on both sides of a split:
-:func:`split_by_piece` keeps each piece in one split, and
-:func:`split_rows_at_random` is the leaky split the notebook measures
-against it.
+splits"). :func:`load_rows` slices every page with the row finder it is given
+(the notebook passes the student's) and fits each row to the networks' input.
+Every row of a piece shares its key, its instrumentation and its themes, so
+rows of one piece must never sit on both sides of a split; the students write
+the split by piece, and :func:`split_rows_at_random` is the leaky split the
+notebook measures against it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dlmusic.composer.rows import ROW_SHAPE, as_gray_page, fit_row, rows_from_page, to_page_width
+from dlmusic.composer.rows import ROW_SHAPE, RowFinder, as_gray_page, fit_row, to_page_width
 from dlmusic.datasets.records import ScorePage
 from dlmusic.errors import DatasetError
 
@@ -67,17 +68,22 @@ class RowSet:
 
 def load_rows(
     pages: Iterable[ScorePage],
+    row_finder: RowFinder,
     *,
     composers: Sequence[str] | None = None,
     shape: tuple[int, int] = ROW_SHAPE,
     max_rows_per_page: int | None = None,
 ) -> RowSet:
-    """Slice every page into rows and fit each row to ``shape``.
+    """Slice every page into rows with ``row_finder`` and fit each row to ``shape``.
 
     Parameters
     ----------
     pages : iterable of ScorePage
         From :func:`dlmusic.datasets.sheet_folder.load_score_folder`.
+    row_finder : callable
+        ``row_finder(page) -> (rows, too_tall)`` on a [0, 1] gray page
+        :data:`dlmusic.composer.rows.PAGE_WIDTH_PX` wide (see
+        :data:`dlmusic.composer.rows.RowFinder`); the notebook passes its own.
     composers : sequence of str or None
         Class names in label order; default: the pages' composers, sorted.
         Pages by other composers are skipped.
@@ -100,12 +106,10 @@ def load_rows(
         if page.composer not in composers:
             continue
         image = to_page_width(as_gray_page(page))
-        cuts = rows_from_page(image)
+        found, too_tall = row_finder(image)
         piece = f"{page.composer}/{page.piece}"
-        flagged += [
-            f"{piece} page {page.page}: rows {top}-{bottom}" for top, bottom in cuts.too_tall
-        ]
-        for row in cuts.rows[:max_rows_per_page]:
+        flagged += [f"{piece} page {page.page}: rows {top}-{bottom}" for top, bottom in too_tall]
+        for row in list(found)[:max_rows_per_page]:
             images.append(fit_row(image, row, shape))
             labels.append(composers.index(page.composer))
             pieces.append(piece)
@@ -122,64 +126,6 @@ def load_rows(
     )
 
 
-def split_by_piece(
-    pieces: Sequence[str] | np.ndarray,
-    labels: Sequence[int] | np.ndarray,
-    *,
-    dev_fraction: float = 0.125,
-    test_fraction: float = 0.25,
-    seed: int = 0,
-) -> dict[str, np.ndarray]:
-    """Assign whole pieces to train, dev and test, separately for each composer.
-
-    Each composer's pieces are shuffled with ``seed``; ``round(test_fraction
-    * n)`` of them (at least 1) go to test and ``round(dev_fraction * n)`` to
-    dev (at least 1 when two or more pieces remain for train and dev), the
-    rest to train.
-
-    Parameters
-    ----------
-    pieces : sequence of str, length n_rows
-        The piece of each row.
-    labels : sequence of int, length n_rows
-        The composer of each row.
-
-    Returns
-    -------
-    dict of str to np.ndarray of int
-        Row indices (sorted) of ``"train"``, ``"dev"`` and ``"test"``; no
-        piece has rows in two of them.
-
-    Raises
-    ------
-    DatasetError
-        A composer has fewer than two pieces, or a piece has two composers.
-    """
-    pieces, labels = np.asarray(pieces), np.asarray(labels)
-    if pieces.shape != labels.shape:
-        raise DatasetError(f"{len(pieces)} pieces for {len(labels)} labels")
-    split_of_piece: dict[str, str] = {}
-    rng = np.random.default_rng(seed)
-    for label in np.unique(labels):
-        own = sorted(set(pieces[labels == label].tolist()))
-        if any(np.any(labels[pieces == piece] != label) for piece in own):
-            raise DatasetError(f"a piece of composer {label} also has rows of another composer")
-        if len(own) < 2:
-            raise DatasetError(f"composer {label} has {len(own)} piece(s); a split needs 2+")
-        order = [own[i] for i in rng.permutation(len(own))]
-        n_test = max(1, round(test_fraction * len(own)))
-        n_dev = round(dev_fraction * len(own))
-        if len(own) - n_test >= 2:
-            n_dev = max(1, n_dev)
-        n_dev = min(n_dev, len(own) - n_test - 1)
-        for index, piece in enumerate(order):
-            split_of_piece[piece] = (
-                "test" if index < n_test else "dev" if index < n_test + n_dev else "train"
-            )
-    assigned = np.array([split_of_piece[piece] for piece in pieces.tolist()])
-    return {split: np.flatnonzero(assigned == split) for split in SPLITS}
-
-
 def split_rows_at_random(
     sizes: dict[str, int], n_rows: int, *, seed: int = 0
 ) -> dict[str, np.ndarray]:
@@ -188,7 +134,7 @@ def split_rows_at_random(
     Parameters
     ----------
     sizes : dict of str to int
-        Rows per split (e.g. the sizes of :func:`split_by_piece`'s splits),
+        Rows per split (e.g. the sizes of the split by piece),
         summing to at most ``n_rows``.
 
     Returns

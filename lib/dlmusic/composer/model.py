@@ -1,41 +1,29 @@
-"""The composer classifiers: ResNet50 from scratch on one-channel rows, and a small CNN.
+"""The composer baseline network, and where the notebook saves the networks it trains.
 
-Notebook: ``solutions/composer``, part 3 ("The network"). Both networks read
-rows of shape :data:`dlmusic.composer.rows.ROW_SHAPE` with one channel and
-end in a softmax over the composers. Training uses SGD with momentum and a
-learning rate that decays exponentially, and the callbacks TerminateOnNaN,
-ModelCheckpoint and CSVLogger.
+Notebook: ``solutions/composer``, part 3 ("The network"). The students write
+the ResNet50 builder, the compile step and the callbacks; this module gives
+the small CNN they compare it with, the input shape both networks read (rows
+of :data:`dlmusic.composer.rows.ROW_SHAPE`, one channel), the weights file
+each trained network is saved to, and loading it back into a network built
+by a builder the caller passes (in the notebook, the student's).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 from keras import layers
 
-from dlmusic import callbacks
+from dlmusic.callbacks import load_saved_weights
 from dlmusic.composer.rows import ROW_SHAPE
+from dlmusic.errors import DlmusicError
 
 INPUT_SHAPE = (*ROW_SHAPE, 1)
 """(height, width, channels) of a row as the networks read it."""
-
-
-def build_resnet50(n_classes: int, input_shape: tuple[int, int, int] = INPUT_SHAPE) -> keras.Model:
-    """Keras' ResNet50, untrained (``weights=None``), for one-channel rows.
-
-    ImageNet weights expect three colour channels and photographs; rows of
-    sheet music have one channel, so the network starts from random weights.
-    About 23.5 million parameters.
-    """
-    return keras.applications.ResNet50(
-        include_top=True,
-        weights=None,
-        input_shape=input_shape,
-        classes=n_classes,
-        classifier_activation="softmax",
-        name="resnet50",
-    )
+MODEL_NAMES = ("resnet50", "small_cnn")
+"""The networks the notebook trains and saves."""
 
 
 def build_small_cnn(
@@ -58,33 +46,40 @@ def build_small_cnn(
     return keras.Model(inputs, outputs, name="small_cnn")
 
 
-def compile_classifier(
-    model: keras.Model,
-    *,
-    learning_rate: float = 0.01,
-    decay_steps: int = 100,
-    decay_rate: float = 0.5,
-    momentum: float = 0.9,
+def weights_file(name: str, folder: str | Path = ".") -> Path:
+    """Where the notebook saves network ``name``: ``<folder>/composer_<name>.weights.h5``.
+
+    Raises
+    ------
+    DlmusicError
+        ``name`` is not one of :data:`MODEL_NAMES`.
+    """
+    if name not in MODEL_NAMES:
+        raise DlmusicError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
+    return Path(folder) / f"composer_{name}.weights.h5"
+
+
+def load_saved_model(
+    name: str,
+    builder: Callable[[int], keras.Model],
+    n_classes: int,
+    folder: str | Path = ".",
 ) -> keras.Model:
-    """Compile with SGD (momentum) whose learning rate halves every ``decay_steps`` steps.
+    """Build network ``name`` with ``builder(n_classes)`` and load its saved weights.
 
-    Loss: sparse categorical cross-entropy (labels are class indices);
-    metric: accuracy.
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODEL_NAMES`; the file is :func:`weights_file` ``(name, folder)``.
+    builder : callable
+        ``builder(n_classes) -> keras.Model``, the architecture the weights were
+        trained with (the notebook passes its own ResNet50 builder).
+    n_classes : int
+        Number of composers (outputs).
+
+    Raises
+    ------
+    DlmusicError
+        The weights file is missing, or does not fit the network.
     """
-    schedule = keras.optimizers.schedules.ExponentialDecay(
-        learning_rate, decay_steps=decay_steps, decay_rate=decay_rate
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=momentum),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def training_callbacks(out_dir: str | Path, name: str) -> list[keras.callbacks.Callback]:
-    """TerminateOnNaN, ModelCheckpoint (best dev accuracy) and CSVLogger.
-
-    Writes ``<out_dir>/<name>.weights.h5`` and ``<out_dir>/<name>.log.csv``.
-    """
-    return callbacks.training_callbacks(out_dir, name, monitor="val_accuracy", mode="max")
+    return load_saved_weights(builder(n_classes), weights_file(name, folder), f"{name} model")

@@ -1,8 +1,10 @@
-"""Slice a page of sheet music into rows (staff systems), and fit rows to one size.
+"""Pages of sheet music as gray arrays, and rows (staff systems) fitted to one size.
 
 Notebook: ``solutions/composer``, part 1 ("Pages to rows"). Students write
-the pixel-range profile and the row finder themselves; these are the
-reference implementations the hidden tests compare against.
+the pixel-range profile and the row finder themselves; this module holds the
+given parts around them: reading a page as [0, 1] gray levels, scaling it to
+the engraved width, the row finder's default settings, and fitting a found
+row to the networks' input size.
 
 A row of pixels that crosses a staff system holds black ink and white paper,
 so its *range* (brightest minus darkest pixel) is large; a row in the white
@@ -16,7 +18,7 @@ photo, a title block) rather than silently kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,22 +39,15 @@ MAX_ROW_HEIGHT_PX = 1400
 ROW_SHAPE = (70, 400)
 """(height, width) in pixels of a row as the networks see it."""
 
+Span = tuple[int, int]
+"""``(top, bottom)`` pixel rows of a run, ``bottom`` exclusive."""
+RowFinder = Callable[[np.ndarray], tuple[Sequence[Span], Sequence[Span]]]
+"""A row finder: ``row_finder(page) -> (rows, too_tall)``.
 
-@dataclass(frozen=True)
-class RowCuts:
-    """The rows found on one page.
-
-    Attributes
-    ----------
-    rows : list of (top, bottom)
-        Pixel rows ``page[top:bottom]`` of each system, top to bottom
-        (``bottom`` is exclusive).
-    too_tall : list of (top, bottom)
-        Runs taller than the maximum row height: not kept, to be inspected.
-    """
-
-    rows: list[tuple[int, int]] = field(default_factory=list)
-    too_tall: list[tuple[int, int]] = field(default_factory=list)
+``page`` is a [0, 1] gray page :data:`PAGE_WIDTH_PX` wide, shape (height, width);
+``rows`` are the ``(top, bottom)`` spans of its staff systems, top to bottom, and
+``too_tall`` the runs taller than a row may be (to inspect). The notebook's is the
+student's ``find_rows(range_profile(page))``."""
 
 
 def as_gray_page(image: np.ndarray | str | Path | ScorePage) -> np.ndarray:
@@ -120,85 +115,6 @@ def to_page_width(page: np.ndarray, width_px: int = PAGE_WIDTH_PX) -> np.ndarray
     height = max(1, round(page.shape[0] * width_px / page.shape[1]))
     resized = Image.fromarray(page).resize((width_px, height), Image.Resampling.BOX)
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
-
-
-def pixel_range_profile(page: np.ndarray) -> np.ndarray:
-    """Range (max - min gray level) of every pixel row of a page.
-
-    Returns
-    -------
-    np.ndarray, shape (height,), float32
-        In [0, 1]: near 0 for blank paper, near 1 where a row crosses black ink.
-    """
-    page = as_gray_page(page)
-    return np.ptp(page, axis=1).astype(np.float32)
-
-
-def find_rows(
-    profile: np.ndarray,
-    *,
-    threshold: float = RANGE_THRESHOLD,
-    min_height: int = MIN_ROW_HEIGHT_PX,
-    max_height: int = MAX_ROW_HEIGHT_PX,
-) -> RowCuts:
-    """Runs of consecutive pixel rows whose range exceeds ``threshold``.
-
-    Parameters
-    ----------
-    profile : np.ndarray, shape (height,)
-        From :func:`pixel_range_profile`.
-    threshold : float
-        A pixel row is ink when ``profile > threshold``.
-    min_height, max_height : int
-        Runs with fewer than ``min_height`` pixel rows are dropped; runs with
-        more than ``max_height`` go to ``too_tall``.
-
-    Returns
-    -------
-    RowCuts
-    """
-    profile = np.asarray(profile, dtype=np.float64)
-    if profile.ndim != 1:
-        raise PageError(f"a profile is 1-D (one value per pixel row), got shape {profile.shape}")
-    if not 0 < min_height <= max_height:
-        raise ValueError(f"need 0 < min_height <= max_height, got {min_height}, {max_height}")
-    edges = np.diff(np.concatenate([[0], (profile > threshold).astype(np.int8), [0]]))
-    cuts = RowCuts()
-    for top, bottom in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        height = bottom - top
-        if height > max_height:
-            cuts.too_tall.append((int(top), int(bottom)))
-        elif height >= min_height:
-            cuts.rows.append((int(top), int(bottom)))
-    return cuts
-
-
-def rows_from_page(
-    page: np.ndarray,
-    *,
-    threshold: float = RANGE_THRESHOLD,
-    min_height: int = MIN_ROW_HEIGHT_PX,
-    max_height: int = MAX_ROW_HEIGHT_PX,
-) -> RowCuts:
-    """The staff systems of one page (:func:`pixel_range_profile` then :func:`find_rows`).
-
-    ``page`` should be :data:`PAGE_WIDTH_PX` wide (see :func:`to_page_width`)
-    for the default heights to fit.
-
-    Raises
-    ------
-    PageError
-        The page is not an image, or is shorter than ``min_height``.
-    """
-    page = as_gray_page(page)
-    if page.shape[0] < min_height:
-        raise PageError(
-            f"a page of {page.shape[0]} x {page.shape[1]} px cannot hold a row of "
-            f"{min_height} px; scale pages to {PAGE_WIDTH_PX} px wide first (to_page_width)"
-        )
-    return find_rows(
-        pixel_range_profile(page), threshold=threshold, min_height=min_height, max_height=max_height
-    )
 
 
 def fit_row(
