@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pretty_midi
 import pytest
 import scipy.special
 from matplotlib.figure import Figure
@@ -10,6 +11,8 @@ from matplotlib.figure import Figure
 from dlmusic.problem_set.example_piece import DURATION_S, piano_and_drums_midi, render_piece
 from dlmusic.problem_set.images import add_salt_and_pepper, plot_images, plot_matrices
 from dlmusic.problem_set.logistic import fit_logistic_regression, onset_features
+from dlmusic.problem_set.piano_roll import midi_piano_roll
+from dlmusic.transcription.constants import FRAMES_PER_SECOND, LOWEST_MIDI
 
 
 def weighted_bce(w):
@@ -32,6 +35,48 @@ def test_piece_has_piano_notes_and_drum_hits_within_its_duration():
     piano, drums = midi.instruments
     assert not piano.is_drum and drums.is_drum
     assert max(note.end for inst in midi.instruments for note in inst.notes) <= DURATION_S
+
+
+def test_piano_roll_of_the_piece_has_one_onset_per_piano_note_and_no_drums():
+    midi = piano_and_drums_midi()
+    n_frames = 517
+    roll = midi_piano_roll(midi, n_frames)
+    assert roll.note.shape == roll.onset.shape == (n_frames, 88)
+    piano = midi.instruments[0]
+    expected = {(int(note.start * FRAMES_PER_SECOND), note.pitch) for note in piano.notes}
+    found = {(frame, key + LOWEST_MIDI) for frame, key in zip(*np.nonzero(roll.onset), strict=True)}
+    assert found == expected and len(found) == len(piano.notes)
+    assert np.all(roll.note[roll.onset > 0] == 1)
+    keys_played = {note.pitch - LOWEST_MIDI for note in piano.notes}
+    assert set(np.nonzero(roll.note.any(axis=0))[0]) == keys_played
+
+
+def test_piano_roll_onsets_start_each_run_of_sounding_frames_and_fit_n_frames():
+    midi = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    fps = 10.0
+    piano.notes += [
+        pretty_midi.Note(100, 60, 0.0, 0.3),  # frames 0-2
+        pretty_midi.Note(100, 60, 0.5, 0.9),  # frames 5-8: a second onset after a gap
+        pretty_midi.Note(100, 20, 0.1, 0.4),  # below A0: dropped
+        pretty_midi.Note(100, 108, 1.5, 3.0),  # C8, cut at n_frames
+    ]
+    midi.instruments.append(piano)
+    roll = midi_piano_roll(midi, 20, frames_per_second=fps)
+    key = 60 - LOWEST_MIDI
+    assert np.array_equal(np.nonzero(roll.note[:, key])[0], [0, 1, 2, 5, 6, 7, 8])
+    assert np.array_equal(np.nonzero(roll.onset[:, key])[0], [0, 5])
+    assert np.array_equal(np.nonzero(roll.onset[:, 87])[0], [15])
+    assert roll.note[:, 87].sum() == 5
+    assert roll.onset.sum() == 3
+    longer = midi_piano_roll(midi, 40, frames_per_second=fps)
+    assert longer.note.shape == (40, 88) and not longer.note[30:].any()
+
+
+@pytest.mark.parametrize("n_frames", [0, 2.5, -3])
+def test_piano_roll_rejects_a_frame_count_that_is_not_positive_and_whole(n_frames):
+    with pytest.raises(ValueError, match="n_frames"):
+        midi_piano_roll(piano_and_drums_midi(), n_frames)
 
 
 def test_rendered_mixture_is_the_sum_of_its_stems():
