@@ -1,4 +1,11 @@
-"""The NMP network, its losses, the window pipeline and the grading helpers."""
+"""The NMP network, its losses, the window pipeline and the saved networks.
+
+The network, the losses and the note targets are what the notebook's student
+writes; these tests use the instructor's references
+(:mod:`dlmusic_instructor.references.transcription`) and held-out scoring
+(:mod:`dlmusic_instructor.heldout.transcription`) with the given code of
+``dlmusic.transcription``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,8 @@ import pytest
 from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
 from dlmusic.datasets.records import PianoRecording
 from dlmusic.errors import ChannelError, DlmusicError, EmptyAudioError
-from dlmusic.grading import partial_credit
 from dlmusic.synth import render_midi
-from dlmusic.transcription import grading
+from dlmusic.transcription import saved
 from dlmusic.transcription.constants import (
     HOP_SAMPLES,
     N_CONTOUR_BINS,
@@ -28,33 +34,41 @@ from dlmusic.transcription.data import (
     predict_posteriorgrams,
 )
 from dlmusic.transcription.model import (
+    POST_STACK_TRAINABLE_PARAMETERS,
     PUBLISHED_TRAINABLE_PARAMETERS,
-    build_nmp,
     count_trainable_parameters,
 )
 from dlmusic.transcription.targets import NoteList
-from dlmusic.transcription.training import (
-    balanced_positive_weight,
+from dlmusic.transcription.training import training_callbacks
+from dlmusic_instructor.heldout.transcription import (
+    heldout_fno,
+    load_submitted_model,
+    write_untrained_weights,
+)
+from dlmusic_instructor.references.transcription import (
+    balanced_weight,
+    build_model,
     compile_nmp,
-    training_callbacks,
-    weighted_binary_crossentropy,
+    note_and_onset_targets,
+    note_targets,
+    weighted_bce,
 )
 
 
 @pytest.fixture(scope="module")
 def full_model() -> keras.Model:
-    return build_nmp()
+    return build_model()
 
 
 def test_published_configuration_has_basic_pitchs_parameter_count():
-    model = build_nmp(post_stack_conv=False)
+    model = build_model(post_stack_conv=False)
     assert count_trainable_parameters(model) == PUBLISHED_TRAINABLE_PARAMETERS == 16_782
 
 
 def test_post_stack_conv_adds_a_5x5_conv_and_batch_norm(full_model):
-    published = build_nmp(post_stack_conv=False)
+    published = build_model(post_stack_conv=False)
     extra = count_trainable_parameters(full_model) - count_trainable_parameters(published)
-    assert extra == (5 * 5 * 8 * 8 + 8) + 2 * 8
+    assert extra == (5 * 5 * 8 * 8 + 8) + 2 * 8 == POST_STACK_TRAINABLE_PARAMETERS
     assert full_model.get_layer("post_stack_conv").kernel.shape == (5, 5, 8, 8)
 
 
@@ -69,22 +83,22 @@ def test_outputs_have_basic_pitch_shapes_and_are_probabilities(full_model):
 
 
 def test_no_harmonic_stacking_ablation_sees_one_channel():
-    model = build_nmp(harmonic_stacking=False)
+    model = build_model(harmonic_stacking=False)
     assert model.get_layer("harmonic_stack").compute_output_shape((1, 172, 309))[-1] == 1
-    assert count_trainable_parameters(model) < count_trainable_parameters(build_nmp())
+    assert count_trainable_parameters(model) < count_trainable_parameters(build_model())
 
 
 def test_no_contour_supervision_ablation_feeds_notes_from_features():
-    model = build_nmp(supervised_contour=False)
+    model = build_model(supervised_contour=False)
     assert model.get_layer("note_conv").input.shape[-1] == 8
-    assert build_nmp().get_layer("note_conv").input.shape[-1] == 1
+    assert build_model().get_layer("note_conv").input.shape[-1] == 1
 
 
 def test_weighted_bce_with_half_weight_is_ordinary_bce():
     rng = np.random.default_rng(3)
     y_true = (rng.random((4, 10)) < 0.3).astype(np.float32)
     y_pred = rng.uniform(0.05, 0.95, (4, 10)).astype(np.float32)
-    ours = np.asarray(weighted_binary_crossentropy(0.5)(y_true, y_pred))
+    ours = np.asarray(weighted_bce(0.5)(y_true, y_pred))
     reference = np.asarray(keras.losses.binary_crossentropy(y_true, y_pred))
     np.testing.assert_allclose(ours, reference, rtol=1e-5)
 
@@ -92,29 +106,29 @@ def test_weighted_bce_with_half_weight_is_ordinary_bce():
 def test_weighted_bce_counts_positives_by_their_weight():
     y_true = np.array([[1.0, 0.0]], dtype=np.float32)
     y_pred = np.array([[0.5, 0.5]], dtype=np.float32)
-    loss = float(np.asarray(weighted_binary_crossentropy(0.9)(y_true, y_pred))[0])
+    loss = float(np.asarray(weighted_bce(0.9)(y_true, y_pred))[0])
     assert loss == pytest.approx(-2 * (0.9 * np.log(0.5) + 0.1 * np.log(0.5)) / 2)
 
 
 def test_label_smoothing_moves_targets_towards_one_half():
     y_true = np.array([[1.0]], dtype=np.float32)
     y_pred = np.array([[0.9]], dtype=np.float32)
-    smoothed = float(np.asarray(weighted_binary_crossentropy(0.5, 0.2)(y_true, y_pred))[0])
+    smoothed = float(np.asarray(weighted_bce(0.5, 0.2)(y_true, y_pred))[0])
     assert smoothed == pytest.approx(-(0.9 * np.log(0.9) + 0.1 * np.log(0.1)), rel=1e-5)
 
 
 def test_balanced_weight_gives_both_classes_an_equal_vote():
     rate = 0.004
-    weight = balanced_positive_weight(rate)
+    weight = balanced_weight(rate)
     assert weight * rate == pytest.approx((1 - weight) * (1 - rate))
     with pytest.raises(ValueError, match="positive_rate"):
-        balanced_positive_weight(0.0)
+        balanced_weight(0.0)
     with pytest.raises(ValueError, match="positive_weight"):
-        weighted_binary_crossentropy(1.0)
+        weighted_bce(1.0)
 
 
 def test_compile_switches_off_contour_loss_for_the_ablation():
-    model = compile_nmp(build_nmp(supervised_contour=False), supervised_contour=False)
+    model = compile_nmp(build_model(supervised_contour=False), supervised_contour=False)
     assert model.compiled_loss is not None or model.loss is not None
     assert model._compile_config.config["loss_weights"]["contour"] == 0.0
 
@@ -134,8 +148,6 @@ def test_window_keeps_notes_sounding_at_its_start_without_a_false_onset():
     clip = clip_with_notes()
     audio, notes = clip.window(round(0.5 * SAMPLE_RATE_HZ))
     assert audio.shape == (WINDOW_SAMPLES,)
-    from dlmusic.transcription.targets import note_targets
-
     targets = note_targets(notes, WINDOW_FRAMES)
     assert targets["note"][0, 60 - 21] == 1.0
     assert targets["onset"][0, 60 - 21] == 0.0
@@ -143,11 +155,15 @@ def test_window_keeps_notes_sounding_at_its_start_without_a_false_onset():
 
 def test_window_sequence_batches_are_seeded_and_change_every_epoch():
     clips = [clip_with_notes(), clip_with_notes(4.0)]
-    sequence = WindowSequence(clips, batch_size=3, batches_per_epoch=2, seed=7)
+    sequence = WindowSequence(
+        clips, targets=note_and_onset_targets, batch_size=3, batches_per_epoch=2, seed=7
+    )
     audio, targets = sequence[0]
     assert audio.shape == (3, WINDOW_SAMPLES)
     assert targets["onset"].shape == (3, WINDOW_FRAMES, N_KEYS)
-    again, _ = WindowSequence(clips, batch_size=3, batches_per_epoch=2, seed=7)[0]
+    again, _ = WindowSequence(
+        clips, targets=note_and_onset_targets, batch_size=3, batches_per_epoch=2, seed=7
+    )[0]
     np.testing.assert_array_equal(audio, again)
     sequence.on_epoch_end()
     next_epoch, _ = sequence[0]
@@ -155,7 +171,7 @@ def test_window_sequence_batches_are_seeded_and_change_every_epoch():
 
 
 def test_fixed_windows_tile_each_clip_from_its_start():
-    audio, targets = fixed_windows([clip_with_notes(5.0)])
+    audio, targets = fixed_windows([clip_with_notes(5.0)], note_and_onset_targets)
     assert audio.shape[0] == 3
     assert targets["note"].shape == (3, WINDOW_FRAMES, N_KEYS)
 
@@ -191,9 +207,9 @@ def test_load_clips_reads_audio_and_midi(tmp_path):
 
 
 def test_training_callbacks_save_weights_and_a_csv_log(tmp_path):
-    model = compile_nmp(build_nmp())
+    model = compile_nmp(build_model())
     clip = clip_with_notes()
-    x, y = fixed_windows([clip])
+    x, y = fixed_windows([clip], note_and_onset_targets)
     model.fit(
         x,
         y,
@@ -208,35 +224,56 @@ def test_training_callbacks_save_weights_and_a_csv_log(tmp_path):
 
 
 def test_saved_weights_load_into_the_right_model_and_not_the_wrong_one(tmp_path):
-    build_nmp().save_weights(grading.weights_file("full", tmp_path))
-    loaded = grading.load_saved_model("full", tmp_path)
-    assert count_trainable_parameters(loaded) == count_trainable_parameters(build_nmp())
-    build_nmp().save_weights(grading.weights_file("no_harmonic_stacking", tmp_path))
+    build_model().save_weights(saved.weights_file("full", tmp_path))
+    loaded = saved.load_saved_model("full", build_model, tmp_path)
+    assert count_trainable_parameters(loaded) == count_trainable_parameters(build_model())
+    build_model().save_weights(saved.weights_file("no_harmonic_stacking", tmp_path))
     with pytest.raises(DlmusicError, match="do not fit"):
-        grading.load_saved_model("no_harmonic_stacking", tmp_path)
+        saved.load_saved_model("no_harmonic_stacking", build_model, tmp_path)
     with pytest.raises(DlmusicError, match="no saved weights"):
-        grading.load_saved_model("no_contour_supervision", tmp_path)
+        saved.load_saved_model("no_contour_supervision", build_model, tmp_path)
     with pytest.raises(DlmusicError, match="unknown model"):
-        grading.weights_file("bigger")
+        saved.weights_file("bigger")
+
+
+def test_the_grader_loads_untrained_weights_and_refuses_links_and_huge_files(tmp_path):
+    paths = write_untrained_weights(tmp_path)
+    assert [path.name for path in paths] == [
+        saved.weights_file(name).name for name in saved.MODEL_CONFIGS
+    ]
+    assert count_trainable_parameters(load_submitted_model("full", tmp_path)) == (
+        PUBLISHED_TRAINABLE_PARAMETERS + POST_STACK_TRAINABLE_PARAMETERS
+    )
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    saved.weights_file("full", linked).symlink_to(paths[0])
+    with pytest.raises(DlmusicError, match="not a regular file"):
+        load_submitted_model("full", linked)
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    with saved.weights_file("full", huge).open("wb") as handle:
+        handle.truncate(64 * 2**20)
+    with pytest.raises(DlmusicError, match="larger than"):
+        load_submitted_model("full", huge)
 
 
 def test_an_untrained_model_scores_low_fno_on_clips(full_model):
-    fno = grading.heldout_fno(full_model, [clip_with_notes()])
+    fno = heldout_fno(full_model, [clip_with_notes()])
     assert 0.0 <= fno < 0.5
 
 
-def test_partial_credit_is_linear_between_floor_and_target():
-    assert partial_credit(0.1, floor=0.2, target=0.8) == 0.0
-    assert partial_credit(0.5, floor=0.2, target=0.8) == pytest.approx(0.5)
-    assert partial_credit(0.9, floor=0.2, target=0.8) == 1.0
-    assert partial_credit(float("nan"), floor=0.2, target=0.8) == 0.0
-    with pytest.raises(ValueError, match="below target"):
-        partial_credit(0.5, floor=0.8, target=0.2)
+def test_the_window_pipeline_reports_targets_of_the_wrong_shape():
+    def transposed(notes, n_frames):
+        note, onset = note_and_onset_targets(notes, n_frames)
+        return note.T, onset.T
+
+    with pytest.raises(ValueError, match="note target must have shape"):
+        fixed_windows([clip_with_notes()], transposed)
 
 
 def test_smoothed_weighted_bce_lets_negatives_settle_at_their_smoothed_target():
     """Weights go by class: a heavy positive weight must not drag negative cells upwards."""
-    loss = weighted_binary_crossentropy(0.95, 0.2)
+    loss = weighted_bce(0.95, 0.2)
     negatives = np.zeros((1, 1, 88), dtype=np.float32)
     losses = {
         p: float(np.asarray(loss(negatives, np.full_like(negatives, p)))[0, 0])
@@ -251,5 +288,5 @@ def test_weighted_bce_with_smoothing_matches_a_hand_computation():
     positive = -(0.9 * np.log(0.9) + 0.1 * np.log(0.1))
     negative = -(0.1 * np.log(0.2) + 0.9 * np.log(0.8))
     expected = 2 * (0.9 * positive + 0.1 * negative) / 2
-    value = float(np.asarray(weighted_binary_crossentropy(0.9, 0.2)(y_true, y_pred))[0, 0])
+    value = float(np.asarray(weighted_bce(0.9, 0.2)(y_true, y_pred))[0, 0])
     assert value == pytest.approx(expected, rel=1e-5)

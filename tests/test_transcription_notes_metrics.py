@@ -1,4 +1,8 @@
-"""Note creation from posteriorgrams, MIDI export, and note-level scores."""
+"""Note creation from posteriorgrams, MIDI export, and note-level scores.
+
+The scores are the notebook's exercise: they are tested through the instructor's
+reference, ``dlmusic_instructor.references.transcription.transcription_scores``.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,18 @@ import numpy as np
 import pytest
 
 from dlmusic.transcription.constants import FRAMES_PER_SECOND, LOWEST_MIDI, N_KEYS
-from dlmusic.transcription.metrics import (
-    SCORE_KEYS,
-    mean_scores,
-    note_scores,
-    precision_recall_by_confidence,
-)
+from dlmusic.transcription.metrics import SCORE_KEYS, precision_recall_by_confidence
 from dlmusic.transcription.notes import (
     TranscribedNotes,
     notes_to_midi,
     posteriorgram_to_notes,
 )
-from dlmusic.transcription.targets import NoteList, key_index, note_targets, notes_from_midi
+from dlmusic.transcription.targets import NoteList, key_index, notes_from_midi
+from dlmusic_instructor.references.transcription import (
+    mean_scores,
+    note_targets,
+    transcription_scores,
+)
 
 FPS = FRAMES_PER_SECOND
 N_FRAMES = 400
@@ -75,7 +79,7 @@ def test_notes_round_trip_through_targets_and_note_creation(seed: int) -> None:
     targets = note_targets(reference, N_FRAMES)
     estimate = posteriorgram_to_notes(targets["note"], targets["onset"])
     assert len(estimate) == len(reference)
-    scores = note_scores(reference, estimate)
+    scores = transcription_scores(reference, estimate)
     assert scores["fno"] == 1.0
     assert scores["f"] == pytest.approx(1.0)
     np.testing.assert_allclose(by_key(estimate), by_key(reference), atol=0.5 / FPS + 1e-9)
@@ -271,29 +275,32 @@ def shifted(note_list: NoteList, shift_s: float) -> NoteList:
 
 
 def test_a_perfect_estimate_scores_one_everywhere_as_plain_floats() -> None:
-    scores = note_scores(REFERENCE, REFERENCE)
+    scores = transcription_scores(REFERENCE, REFERENCE)
     assert scores == dict.fromkeys(SCORE_KEYS, 1.0)
     assert all(type(value) is float for value in scores.values())
 
 
 def test_a_30_ms_shift_matches_but_an_80_ms_shift_does_not() -> None:
-    near = note_scores(REFERENCE, shifted(REFERENCE, 0.03))
+    near = transcription_scores(REFERENCE, shifted(REFERENCE, 0.03))
     assert near["fno"] == 1.0
     assert near["f"] == 1.0
-    far = note_scores(REFERENCE, shifted(REFERENCE, 0.08))
+    far = transcription_scores(REFERENCE, shifted(REFERENCE, 0.08))
     assert far["fno"] == 0.0
     assert far["f"] == 0.0
 
 
 def test_onset_tolerance_can_be_widened() -> None:
-    assert note_scores(REFERENCE, shifted(REFERENCE, 0.08), onset_tolerance_s=0.1)["fno"] == 1.0
+    assert (
+        transcription_scores(REFERENCE, shifted(REFERENCE, 0.08), onset_tolerance_s=0.1)["fno"]
+        == 1.0
+    )
 
 
 def test_wrong_offsets_lower_f_but_not_fno() -> None:
     onsets, offsets = REFERENCE.intervals.T
     early_offsets = np.column_stack([onsets, onsets + 0.5 * (offsets - onsets)])
     estimate = NoteList(early_offsets, REFERENCE.pitches, REFERENCE.velocities)
-    scores = note_scores(REFERENCE, estimate)
+    scores = transcription_scores(REFERENCE, estimate)
     assert scores["fno"] == 1.0
     assert scores["f"] < 0.5
 
@@ -302,7 +309,7 @@ def test_a_wrong_pitch_is_a_miss_and_a_false_alarm() -> None:
     estimate = NoteList(
         REFERENCE.intervals, REFERENCE.pitches + np.array([0, 0, 0, 1]), REFERENCE.velocities
     )
-    scores = note_scores(REFERENCE, estimate)
+    scores = transcription_scores(REFERENCE, estimate)
     assert scores["precision_no_offset"] == scores["recall_no_offset"] == 0.75
 
 
@@ -313,7 +320,7 @@ def test_scores_agree_with_mir_eval_called_directly() -> None:
     intervals = reference.intervals + jitter
     intervals[:, 1] = np.maximum(intervals[:, 1], intervals[:, 0] + 0.01)
     estimate = NoteList(intervals, reference.pitches, reference.velocities)
-    scores = note_scores(reference, estimate)
+    scores = transcription_scores(reference, estimate)
     ref_hz, est_hz = (mir_eval.util.midi_to_hz(n.pitches) for n in (reference, estimate))
     expected = mir_eval.transcription.precision_recall_f1_overlap(
         reference.intervals, ref_hz, estimate.intervals, est_hz, offset_ratio=0.2
@@ -330,9 +337,9 @@ def test_scores_agree_with_mir_eval_called_directly() -> None:
 def test_empty_estimate_scores_zero_without_warnings(capsys: pytest.CaptureFixture) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        scores = note_scores(REFERENCE, NoteList.empty())
-        empty_reference = note_scores(NoteList.empty(), REFERENCE)
-        both_empty = note_scores(NoteList.empty(), NoteList.empty())
+        scores = transcription_scores(REFERENCE, NoteList.empty())
+        empty_reference = transcription_scores(NoteList.empty(), REFERENCE)
+        both_empty = transcription_scores(NoteList.empty(), NoteList.empty())
     assert scores == dict.fromkeys(SCORE_KEYS, 0.0)
     assert empty_reference == dict.fromkeys(SCORE_KEYS, 0.0)
     assert both_empty == dict.fromkeys(SCORE_KEYS, 1.0)
@@ -341,12 +348,12 @@ def test_empty_estimate_scores_zero_without_warnings(capsys: pytest.CaptureFixtu
 
 def test_transcribed_notes_are_scored_directly() -> None:
     estimate = TranscribedNotes(REFERENCE.intervals, REFERENCE.pitches, [0.9, 0.8, 0.7, 0.6])
-    assert note_scores(REFERENCE, estimate)["f"] == 1.0
+    assert transcription_scores(REFERENCE, estimate)["f"] == 1.0
 
 
 def test_onset_tolerance_must_be_positive() -> None:
     with pytest.raises(ValueError, match="onset_tolerance_s"):
-        note_scores(REFERENCE, REFERENCE, onset_tolerance_s=0.0)
+        transcription_scores(REFERENCE, REFERENCE, onset_tolerance_s=0.0)
 
 
 def test_mean_scores_weigh_every_clip_equally() -> None:
@@ -364,15 +371,17 @@ def test_raising_the_confidence_threshold_keeps_fewer_notes_and_trades_recall() 
     intervals = np.concatenate([REFERENCE.intervals, extra.intervals])
     pitches = np.concatenate([REFERENCE.pitches, extra.pitches])
     estimate = TranscribedNotes(intervals, pitches, [0.9, 0.8, 0.7, 0.3, 0.2, 0.1])
-    rows = precision_recall_by_confidence(REFERENCE, estimate, [0.0, 0.15, 0.5, 0.75, 1.0])
+    rows = precision_recall_by_confidence(
+        REFERENCE, estimate, [0.0, 0.15, 0.5, 0.75, 1.0], scores=transcription_scores
+    )
     assert [row["n_notes"] for row in rows] == [6, 5, 3, 2, 0]
     assert [row["precision"] for row in rows] == pytest.approx([4 / 6, 4 / 5, 1.0, 1.0, 0.0])
     assert [row["recall"] for row in rows] == pytest.approx([1.0, 1.0, 0.75, 0.5, 0.0])
-    assert rows[0]["fno"] == note_scores(REFERENCE, estimate)["fno"]
+    assert rows[0]["fno"] == transcription_scores(REFERENCE, estimate)["fno"]
     assert [row["threshold"] for row in rows] == [0.0, 0.15, 0.5, 0.75, 1.0]
 
 
 def test_confidence_thresholds_outside_the_unit_range_raise() -> None:
     estimate = TranscribedNotes(REFERENCE.intervals, REFERENCE.pitches, [0.5] * 4)
     with pytest.raises(ValueError, match="thresholds"):
-        precision_recall_by_confidence(REFERENCE, estimate, [0.5, 1.5])
+        precision_recall_by_confidence(REFERENCE, estimate, [0.5, 1.5], scores=transcription_scores)

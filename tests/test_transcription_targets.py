@@ -1,4 +1,10 @@
-"""Note lists, their windows, and the contour/note/onset targets of the transcriber."""
+"""Note lists, their windows, and the contour/note/onset targets of the transcriber.
+
+The contour target is given code (``dlmusic.transcription.targets.contour_target``);
+the note and onset targets are the notebook's exercise, tested here through the
+instructor's reference (``dlmusic_instructor.references.transcription.note_targets``
+makes all three).
+"""
 
 from __future__ import annotations
 
@@ -18,10 +24,11 @@ from dlmusic.transcription.constants import (
 from dlmusic.transcription.targets import (
     NoteList,
     contour_bin,
+    contour_target,
     key_index,
-    note_targets,
     notes_from_midi,
 )
+from dlmusic_instructor.references.transcription import note_targets
 
 FPS = FRAMES_PER_SECOND
 
@@ -219,3 +226,24 @@ def test_notes_from_midi_reads_paths_and_reports_bad_files(tmp_path) -> None:
 
 def test_notes_from_midi_without_notes_is_empty() -> None:
     assert len(notes_from_midi(pretty_midi.PrettyMIDI())) == 0
+
+
+def test_the_contour_target_sounds_in_exactly_the_frames_of_the_note_target() -> None:
+    rng = np.random.default_rng(8)
+    onsets = rng.uniform(-0.5, 2.0, 30)
+    piece = NoteList(
+        np.column_stack([onsets, onsets + rng.choice([0.001, 0.2, 1.5], 30)]),
+        rng.integers(21, 109, 30),
+        np.full(30, 80),
+    )
+    contour, note = contour_target(piece, 150), note_targets(piece, 150)["note"]
+    for pitch in np.unique(piece.pitches):
+        np.testing.assert_array_equal(
+            contour[:, contour_bin(pitch)] == 1.0, note[:, key_index(pitch)] == 1.0
+        )
+
+
+@pytest.mark.parametrize("n_frames", [0, -3, 2.5])
+def test_the_contour_target_needs_a_positive_whole_number_of_frames(n_frames) -> None:
+    with pytest.raises(ValueError, match="n_frames"):
+        contour_target(notes((0.0, 0.5, 60)), n_frames)

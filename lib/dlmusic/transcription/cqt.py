@@ -13,6 +13,10 @@ keeping the lower half of the signal's spectrum), which halves every kernel
 for the next octave down. Each octave then costs about
 the same, and the whole transform is a handful of strided convolutions.
 
+The kernel of one bin is the notebook's exercise (``cqt_kernel``): the layer
+takes that function as its ``kernel`` argument, so the network computes its CQT
+with the student's kernels.
+
 Conventions match ``librosa.cqt`` (``filter_scale=1``, ``norm=1``,
 ``scale=True``, centred frames): a full-scale sine at a bin's frequency gives
 about ``0.5 * sqrt(L_k)`` in that bin. Frames are centred: frame ``t`` is
@@ -23,11 +27,11 @@ centred on sample ``t * hop_samples``, and ``n_samples`` samples give
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 import numpy as np
-import scipy.signal
 from keras import ops
 
 from dlmusic.audio import SAMPLE_RATE_HZ
@@ -64,38 +68,56 @@ def cqt_filter_lengths(
     return sr / (alpha * np.asarray(freqs_hz, dtype=float))
 
 
-def cqt_kernels(
-    freqs_hz: np.ndarray, sr: float, bins_per_octave: int = BINS_PER_OCTAVE
+KernelFunction = Callable[[float, float, int], np.ndarray]
+"""``kernel(freq_hz, sr, bins_per_octave) -> np.ndarray``: the complex kernel of one
+CQT bin, shape ``(n_taps,)`` (the notebook's exercise ``cqt_kernel``)."""
+
+
+def kernel_matrix(
+    kernel: KernelFunction,
+    freqs_hz: np.ndarray,
+    sr: float,
+    bins_per_octave: int = BINS_PER_OCTAVE,
 ) -> np.ndarray:
-    """Complex CQT kernels: Hann-windowed sinusoids with unit L1 norm.
+    """The kernels of several bins, each centred in one row of a common width.
 
     Parameters
     ----------
+    kernel : callable
+        ``kernel(freq_hz, sr, bins_per_octave)``: one bin's complex kernel, 1-D.
     freqs_hz : np.ndarray, shape (n_bins,)
         Centre frequencies in Hz (all below ``sr / 2``).
     sr : float
         Sample rate of the signal the kernels are applied to, in Hz.
     bins_per_octave : int
-        Sets the bandwidth and so the kernel lengths.
+        Passed to ``kernel``.
 
     Returns
     -------
     np.ndarray, shape (n_bins, n_taps), complex128
-        Kernel ``k`` is centred in a row of ``n_taps`` samples (the longest
-        kernel's length, rounded up to even), matching
-        ``librosa.filters.wavelet(..., norm=1)``.
+        Row ``k`` holds ``kernel(freqs_hz[k], ...)`` centred (``(n_taps - length) // 2``
+        zeros before it); ``n_taps`` is the longest kernel's length rounded up to even.
+
+    Raises
+    ------
+    ValueError
+        ``kernel`` returned something that is not a non-empty, finite 1-D array.
     """
-    lengths = cqt_filter_lengths(freqs_hz, sr, bins_per_octave)
-    n_taps = 2 * math.ceil(lengths.max() / 2)
-    kernels = np.zeros((len(freqs_hz), n_taps), dtype=np.complex128)
-    for row, (length, freq) in enumerate(zip(lengths, freqs_hz, strict=True)):
-        offsets = np.arange(-length // 2, length // 2)
-        kernel = np.exp(2j * np.pi * freq * offsets / sr)
-        kernel *= scipy.signal.get_window("hann", len(offsets), fftbins=True)
-        kernel /= np.abs(kernel).sum()
-        start = (n_taps - len(kernel)) // 2
-        kernels[row, start : start + len(kernel)] = kernel
-    return kernels
+    rows = []
+    for freq in np.asarray(freqs_hz, dtype=float):
+        values = np.asarray(kernel(float(freq), sr, bins_per_octave))
+        if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"the kernel of {freq:.2f} Hz at {sr:g} Hz must be a non-empty, finite 1-D "
+                f"array, got shape {values.shape}"
+            )
+        rows.append(values.astype(np.complex128))
+    n_taps = 2 * math.ceil(max(row.size for row in rows) / 2)
+    matrix = np.zeros((len(rows), n_taps), dtype=np.complex128)
+    for index, row in enumerate(rows):
+        offset = (n_taps - row.size) // 2
+        matrix[index, offset : offset + row.size] = row
+    return matrix
 
 
 @dataclass(frozen=True)
@@ -124,6 +146,7 @@ class OctaveLevel:
 
 
 def plan_octaves(
+    kernel: KernelFunction,
     sr: int = SAMPLE_RATE_HZ,
     hop_samples: int = HOP_SAMPLES,
     fmin_hz: float = FMIN_HZ,
@@ -131,6 +154,9 @@ def plan_octaves(
     bins_per_octave: int = BINS_PER_OCTAVE,
 ) -> list[OctaveLevel]:
     """Split the bins into octaves, top first, and make each octave's kernels.
+
+    ``kernel`` makes one bin's kernel (see :data:`KernelFunction`); each octave's
+    kernels are made at that octave's rate, ``sr / 2**level``.
 
     Raises
     ------
@@ -152,7 +178,7 @@ def plan_octaves(
     for level in range(n_levels):
         stop = n_bins - level * bins_per_octave
         bins = slice(max(0, stop - bins_per_octave), stop)
-        kernels = cqt_kernels(freqs[bins], sr / 2**level, bins_per_octave)
+        kernels = kernel_matrix(kernel, freqs[bins], sr / 2**level, bins_per_octave)
         stacked = np.concatenate([kernels.real, kernels.imag]).T[:, np.newaxis, :]
         levels.append(
             OctaveLevel(
@@ -166,17 +192,27 @@ def plan_octaves(
     return levels
 
 
-@keras.saving.register_keras_serializable(package="dlmusic")
 class CQT(keras.layers.Layer):
     """Magnitude constant-Q transform of a batch of mono audio, in the graph.
 
     Input shape ``(batch, n_samples)`` or ``(batch, n_samples, 1)``;
     output shape ``(batch, 1 + n_samples // hop_samples, n_bins)``, float32.
-    The kernels are constants rebuilt from the configuration, not weights.
+    The kernels are constants made by ``kernel`` when the layer is built, not
+    weights, so saved weights do not hold them (and the layer is saved with
+    ``save_weights`` only).
+
+    Parameters
+    ----------
+    kernel : callable
+        ``kernel(freq_hz, sr, bins_per_octave) -> np.ndarray``, one bin's complex
+        kernel (the notebook passes its ``cqt_kernel``).
+    sr, hop_samples, fmin_hz, n_bins, bins_per_octave
+        Sample rate (Hz), hop (samples), lowest bin (Hz), number of bins, bins per octave.
     """
 
     def __init__(
         self,
+        kernel: KernelFunction,
         sr: int = SAMPLE_RATE_HZ,
         hop_samples: int = HOP_SAMPLES,
         fmin_hz: float = FMIN_HZ,
@@ -190,7 +226,7 @@ class CQT(keras.layers.Layer):
         self.fmin_hz = fmin_hz
         self.n_bins = n_bins
         self.bins_per_octave = bins_per_octave
-        self.octaves = plan_octaves(sr, hop_samples, fmin_hz, n_bins, bins_per_octave)
+        self.octaves = plan_octaves(kernel, sr, hop_samples, fmin_hz, n_bins, bins_per_octave)
 
     def call(self, audio):
         if len(audio.shape) == 2:
@@ -242,19 +278,3 @@ class CQT(keras.layers.Layer):
             bins_per_octave=self.bins_per_octave,
         )
         return config
-
-
-@keras.saving.register_keras_serializable(package="dlmusic")
-class NormalizedLogPower(keras.layers.Layer):
-    """Basic Pitch's normalisation: log power in dB, rescaled to [0, 1] per example.
-
-    Input ``(batch, frames, bins)`` magnitudes; output the same shape, where
-    each example's quietest cell is 0 and its loudest is 1.
-    """
-
-    def call(self, magnitude):
-        log_power = 10.0 * ops.log10(ops.square(magnitude) + 1e-10)
-        lowest = ops.min(log_power, axis=(1, 2), keepdims=True)
-        shifted = log_power - lowest
-        highest = ops.max(shifted, axis=(1, 2), keepdims=True)
-        return ops.where(highest > 0, shifted / ops.maximum(highest, 1e-10), 0.0)

@@ -21,12 +21,15 @@ import numpy as np
 
 from dlmusic.audio import SAMPLE_RATE_HZ, load_audio, validate_audio
 from dlmusic.datasets.records import PianoRecording
-from dlmusic.transcription.constants import HOP_SAMPLES, WINDOW_FRAMES, WINDOW_SAMPLES
-from dlmusic.transcription.targets import NoteList, note_targets, notes_from_midi
+from dlmusic.transcription.constants import HOP_SAMPLES, N_KEYS, WINDOW_FRAMES, WINDOW_SAMPLES
+from dlmusic.transcription.targets import NoteList, contour_target, notes_from_midi
 
 INFERENCE_OVERLAP_FRAMES = 30
 """Frames dropped at each inner window edge when stitching (edge frames see zero padding)."""
 
+NoteOnsetTargets = Callable[[NoteList, int], tuple[np.ndarray, np.ndarray]]
+"""``(notes, n_frames) -> (note, onset)``, each ``(n_frames, 88)``: the notebook's
+``note_and_onset_targets``, which every training example is made with."""
 Augmentation = Callable[[np.ndarray, NoteList, np.random.Generator], tuple[np.ndarray, NoteList]]
 """``(audio, notes, rng) -> (audio, notes)``, applied to a window before its targets are made."""
 
@@ -79,9 +82,44 @@ def load_clips(
     return clips
 
 
-def window_example(audio: np.ndarray, notes: NoteList) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One training example: the window's audio and its contour/note/onset targets."""
-    return audio.astype(np.float32), note_targets(notes, WINDOW_FRAMES)
+def window_example(
+    audio: np.ndarray, notes: NoteList, targets: NoteOnsetTargets
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One training example: the window's audio and its contour/note/onset targets.
+
+    Parameters
+    ----------
+    audio : np.ndarray, shape (WINDOW_SAMPLES,)
+        The window's audio.
+    notes : NoteList
+        The window's notes, times relative to its start.
+    targets : callable
+        ``targets(notes, n_frames) -> (note, onset)`` (see :data:`NoteOnsetTargets`);
+        the contour target comes from :func:`~dlmusic.transcription.targets.contour_target`.
+
+    Returns
+    -------
+    audio : np.ndarray, shape (WINDOW_SAMPLES,), float32
+    targets : dict of str to np.ndarray, float32
+        ``"contour"`` (172, 264), ``"note"`` and ``"onset"`` (172, 88).
+
+    Raises
+    ------
+    ValueError
+        ``targets`` returned arrays of another shape.
+    """
+    note, onset = targets(notes, WINDOW_FRAMES)
+    for name, values in (("note", note), ("onset", onset)):
+        if np.shape(values) != (WINDOW_FRAMES, N_KEYS):
+            raise ValueError(
+                f"the {name} target must have shape ({WINDOW_FRAMES}, {N_KEYS}), "
+                f"got {np.shape(values)}"
+            )
+    return audio.astype(np.float32), {
+        "contour": contour_target(notes, WINDOW_FRAMES),
+        "note": np.asarray(note, np.float32),
+        "onset": np.asarray(onset, np.float32),
+    }
 
 
 def stack_examples(
@@ -93,10 +131,15 @@ def stack_examples(
     return audio, targets
 
 
-def fixed_windows(clips: Sequence[PianoClip]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Every clip cut into consecutive, non-overlapping windows ("fixed excerpts")."""
+def fixed_windows(
+    clips: Sequence[PianoClip], targets: NoteOnsetTargets
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every clip cut into consecutive, non-overlapping windows ("fixed excerpts").
+
+    ``targets`` makes each window's note and onset targets (see :func:`window_example`).
+    """
     examples = [
-        window_example(*clip.window(start))
+        window_example(*clip.window(start), targets)
         for clip in clips
         for start in range(0, max(1, clip.audio.size - WINDOW_SAMPLES // 2), WINDOW_SAMPLES)
     ]
@@ -111,6 +154,8 @@ class WindowSequence(keras.utils.PyDataset):
     clips : sequence of PianoClip
         Where windows come from; a clip is chosen with probability
         proportional to its length.
+    targets : callable
+        Makes each window's note and onset targets (see :func:`window_example`).
     batch_size : int
         Windows per batch.
     batches_per_epoch : int
@@ -125,6 +170,7 @@ class WindowSequence(keras.utils.PyDataset):
         self,
         clips: Sequence[PianoClip],
         *,
+        targets: NoteOnsetTargets,
         batch_size: int = 16,
         batches_per_epoch: int = 100,
         seed: int = 0,
@@ -135,6 +181,7 @@ class WindowSequence(keras.utils.PyDataset):
         if not clips:
             raise ValueError("WindowSequence needs at least one clip")
         self.clips = list(clips)
+        self.targets = targets
         self.batch_size = batch_size
         self.batches_per_epoch = batches_per_epoch
         self.seed = seed
@@ -155,7 +202,7 @@ class WindowSequence(keras.utils.PyDataset):
             audio, notes = clip.window(start)
             if self.augment is not None:
                 audio, notes = self.augment(audio, notes, rng)
-            examples.append(window_example(audio, notes))
+            examples.append(window_example(audio, notes, self.targets))
         return stack_examples(examples)
 
     def on_epoch_end(self) -> None:
@@ -173,7 +220,8 @@ def predict_posteriorgrams(
     Parameters
     ----------
     model : keras.Model
-        A network from :func:`dlmusic.transcription.model.build_nmp`.
+        A transcription network: ``(batch, WINDOW_SAMPLES)`` audio in, a dict of
+        ``contour``, ``note`` and ``onset`` posteriorgrams out.
     audio : np.ndarray, shape (n_samples,)
         Mono audio at 22050 Hz.
 

@@ -15,7 +15,6 @@ import math
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 from keras import ops
 
 from dlmusic.transcription.constants import BINS_PER_OCTAVE, HARMONICS, N_CONTOUR_BINS
@@ -32,35 +31,13 @@ def harmonic_shifts(
     return [round(bins_per_octave * math.log2(h)) for h in harmonics]
 
 
-def harmonic_stack_numpy(
-    spectrogram: np.ndarray,
-    harmonics: Sequence[float] = HARMONICS,
-    n_output_bins: int = N_CONTOUR_BINS,
-    bins_per_octave: int = BINS_PER_OCTAVE,
-) -> np.ndarray:
-    """Harmonic stacking of one ``(frames, bins)`` spectrogram, in NumPy.
-
-    Returns
-    -------
-    np.ndarray, shape (frames, n_output_bins, len(harmonics))
-        Channel ``c``, bin ``k`` holds input bin ``k + shift_c`` (zero where
-        that falls outside the input).
-    """
-    n_frames, n_bins = spectrogram.shape
-    stacked = np.zeros((n_frames, n_output_bins, len(harmonics)), dtype=spectrogram.dtype)
-    for channel, shift in enumerate(harmonic_shifts(harmonics, bins_per_octave)):
-        lo, hi = max(0, -shift), min(n_output_bins, n_bins - shift)
-        if lo < hi:
-            stacked[:, lo:hi, channel] = spectrogram[:, lo + shift : hi + shift]
-    return stacked
-
-
 @keras.saving.register_keras_serializable(package="dlmusic")
 class HarmonicStacking(keras.layers.Layer):
     """Keras layer: ``(batch, frames, bins)`` or ``(batch, frames, bins, 1)`` in,
     ``(batch, frames, n_output_bins, len(harmonics))`` out.
 
-    The same operation as :func:`harmonic_stack_numpy`, in the graph.
+    Channel ``c``, bin ``k`` holds input bin ``k + harmonic_shifts(...)[c]`` (zero
+    where that falls outside the input): the notebook's ``harmonic_stack``, in the graph.
     """
 
     def __init__(

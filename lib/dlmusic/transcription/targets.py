@@ -3,9 +3,10 @@
 Notebook: ``solutions/transcription``, part 3 ("Targets").
 
 A :class:`NoteList` holds a piece's notes as onset/offset times in seconds,
-MIDI pitches and velocities. :func:`note_targets` turns it into the three
-posteriorgrams Basic Pitch is trained on, one row per CQT frame (frame ``t``
-is centred at ``t / FRAMES_PER_SECOND`` seconds):
+MIDI pitches and velocities. Basic Pitch is trained on three posteriorgrams,
+one row per CQT frame (frame ``t`` is centred at ``t / FRAMES_PER_SECOND``
+seconds); the notebook writes the note and onset targets, and
+:func:`contour_target` makes the contour target:
 
 - ``"note"`` (Yn), one column per piano key: 1 while a note sounds;
 - ``"onset"`` (Yo), one column per key: 1 only in a note's first frame;
@@ -105,7 +106,7 @@ class NoteList:
             ``True`` clips every note to the window, so a note already sounding
             when the window starts gets onset 0. ``False`` keeps the notes'
             shifted times as they are (a negative onset, an offset past the
-            end): :func:`note_targets` then clips the frames itself and gives
+            end): the targets then clip the frames themselves and give
             no onset to a note that started before the window.
 
         Returns
@@ -247,38 +248,25 @@ def contour_bin(pitch: int) -> int:
     return BINS_PER_SEMITONE * key_index(pitch)
 
 
-def note_frames(onset_s: float, offset_s: float) -> tuple[int, int]:
-    """First frame and the frame after the last of a note, at least one frame apart.
-
-    A note covers frames ``round(onset_s * fps)`` to ``round(offset_s * fps) - 1``;
-    the result may lie outside any particular window.
-    """
-    start = round(onset_s * FRAMES_PER_SECOND)
-    return start, max(round(offset_s * FRAMES_PER_SECOND), start + 1)
-
-
-def note_targets(notes: NoteList, n_frames: int) -> dict[str, np.ndarray]:
-    """Frame-wise training targets of ``notes``.
+def contour_target(notes: NoteList, n_frames: int) -> np.ndarray:
+    """The contour (Yp) target of ``notes``: three bins per semitone.
 
     Parameters
     ----------
     notes : NoteList
-        Times relative to frame 0; parts of notes outside frames
-        ``0 .. n_frames - 1`` are clipped away (a note starting before frame 0
-        has no onset).
+        Times relative to frame 0 (frame ``t`` is centred at ``t / FRAMES_PER_SECOND``
+        seconds); the parts of notes outside frames ``0 .. n_frames - 1`` are
+        clipped away.
     n_frames : int
         Number of frames, positive.
 
     Returns
     -------
-    dict of str to np.ndarray, float32 in [0, 1]
-        ``"contour"``, shape (n_frames, 264): 1 at :func:`contour_bin` and 0.5
-        at the bins either side, while the note sounds;
-        ``"note"``, shape (n_frames, 88): 1 at :func:`key_index` while the
-        note sounds;
-        ``"onset"``, shape (n_frames, 88): 1 at :func:`key_index` in the
-        note's first frame only.
-        Where notes overlap, the largest value wins.
+    np.ndarray, shape (n_frames, 264), float32
+        While a note sounds (from frame ``round(onset * fps)`` up to, not
+        including, ``round(offset * fps)``, and at least one frame): 1 at
+        :func:`contour_bin` and 0.5 at the bins either side. Where notes
+        overlap, the largest value wins.
 
     Raises
     ------
@@ -287,25 +275,16 @@ def note_targets(notes: NoteList, n_frames: int) -> dict[str, np.ndarray]:
     """
     if int(n_frames) != n_frames or n_frames < 1:
         raise ValueError(f"n_frames must be a positive whole number of frames, got {n_frames}")
-    n_frames = int(n_frames)
-    targets = {
-        "contour": np.zeros((n_frames, N_CONTOUR_BINS), np.float32),
-        "note": np.zeros((n_frames, N_KEYS), np.float32),
-        "onset": np.zeros((n_frames, N_KEYS), np.float32),
-    }
-    contour_profile = np.array([CONTOUR_NEIGHBOUR_VALUE, 1.0, CONTOUR_NEIGHBOUR_VALUE], np.float32)
-    for (onset_s, offset_s), pitch in zip(notes.intervals, notes.pitches, strict=True):
-        key = key_index(pitch)
-        start, stop = note_frames(onset_s, offset_s)
-        if 0 <= start < n_frames:
-            targets["onset"][start, key] = 1.0
-        start, stop = max(start, 0), min(stop, n_frames)
-        if start >= stop:
-            continue
-        targets["note"][start:stop, key] = 1.0
+    contour = np.zeros((int(n_frames), N_CONTOUR_BINS), np.float32)
+    first_frames = np.rint(notes.onsets * FRAMES_PER_SECOND).astype(np.int64)
+    end_frames = np.maximum(np.rint(notes.offsets * FRAMES_PER_SECOND), first_frames + 1)
+    profile = np.array([CONTOUR_NEIGHBOUR_VALUE, 1.0, CONTOUR_NEIGHBOUR_VALUE], np.float32)
+    for first, end, pitch in zip(
+        first_frames, end_frames.astype(np.int64), notes.pitches, strict=True
+    ):
         centre = contour_bin(pitch)
-        low, high = max(centre - 1, 0), min(centre + 2, N_CONTOUR_BINS)
-        profile = contour_profile[low - centre + 1 : high - centre + 1]
-        region = targets["contour"][start:stop, low:high]
-        np.maximum(region, profile, out=region)
-    return targets
+        rows = slice(max(int(first), 0), max(min(int(end), contour.shape[0]), 0))
+        columns = slice(max(centre - 1, 0), min(centre + 2, N_CONTOUR_BINS))
+        shape = profile[columns.start - centre + 1 : columns.stop - centre + 1]
+        np.maximum(contour[rows, columns], shape, out=contour[rows, columns])
+    return contour

@@ -1,0 +1,1 @@
+"""Held-out data and model scoring for the graded models: one module per assignment (instructor only)."""

@@ -1,0 +1,1 @@
+"""Reference implementations of what students write: one module per assignment (instructor only)."""
