@@ -476,3 +476,21 @@ def test_a_partial_regrade_keeps_everyone_elses_reasons_in_totals_and_feedback(w
     assert page.read_text().count("dlmusic-grader-notes") == 1
     regraded_page = workspace.submission_dir("pr_regraded", "tiny", "feedback") / "tiny.html"
     assert "NameError" not in regraded_page.read_text()
+
+
+def test_collection_problems_reach_the_totals_reasons_and_the_feedback(workspace, tmp_path):
+    hand_in(tmp_path, "late_note", mtime=1_800_000_000)
+    (tmp_path / "late_note" / "timestamp.txt").write_text("yesterday evening")
+    (tmp_path / "late_note" / "nmp_full.weights.h5").symlink_to("/etc/passwd")
+    collect_folder(tmp_path, workspace, "tiny")
+    grade_by_hand(workspace, "late_note", 2.0)
+    write_outcomes(workspace, [{"student": "late_note", "graded": True, "reasons": []}])
+
+    _, totals_path = export_grades(workspace)
+    write_feedback(workspace, "tiny")
+
+    (row,) = rows(totals_path, "late_note")
+    assert "ignored timestamp.txt: timestamp.txt holds 'yesterday evening'" in row["reasons"]
+    assert "refused 'nmp_full.weights.h5': it is a symbolic link" in row["reasons"]
+    page = workspace.submission_dir("late_note", "tiny", "feedback") / "tiny.html"
+    assert "When your files were collected" in page.read_text()

@@ -30,14 +30,20 @@ copies (``Copy of x.ipynb``, ``Kopie von x.ipynb``, ``x (1).ipynb``,
 ``x - Copy.ipynb``, ``x-Copy1.ipynb``, ``x-2.ipynb``, ``X.ipynb``) are
 renamed to the released notebook name. When a submission holds several
 notebooks for one released name, the newest by the submission's own time is
-graded and the others are set aside in ``<workspace>/set_aside/``; every
-rename and choice is logged.
+graded and the others are set aside in
+``<workspace>/set_aside/<student>/<assignment>/``; every rename and choice is logged.
+
+What collecting each student's submission did is kept in
+``<workspace>/reports/collected-<assignment>.json`` (:func:`read_collection_notes`):
+the reports add its problems (refused files, an unreadable time) to the student's
+reasons and all of it to the feedback page.
 """
 
 from __future__ import annotations
 
 import csv
 import errno
+import json
 import logging
 import os
 import re
@@ -72,6 +78,7 @@ TIMESTAMP_FILE = "timestamp.txt"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 TIMESTAMP_MAX_BYTES = 200
 """``timestamp.txt`` is read up to this many bytes; a date and time is far shorter."""
+KEPT_NOTE = "kept the already collected submission (same or newer)"
 SET_ASIDE = "set_aside"
 """Workspace folder for notebooks a submission held beside the one graded."""
 _COPY_PREFIX = re.compile(
@@ -103,6 +110,24 @@ class Collected:
     assignment: str
     timestamp: str
     actions: tuple[str, ...]
+    """Every log line of collecting it, problems included."""
+    problems: tuple[str, ...] = ()
+    """The lines that may cost points: refused files, an unreadable time, no notebook."""
+
+
+@dataclass
+class _Notes:
+    """What collecting one student's submission did, as it goes."""
+
+    actions: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, line: str) -> None:
+        self.actions.append(line)
+
+    def problem(self, line: str) -> None:
+        self.actions.append(line)
+        self.problems.append(line)
 
 
 def collect_folder(folder: str | Path, workspace: Workspace, assignment: str) -> list[Collected]:
@@ -122,20 +147,20 @@ def collect_folder(folder: str | Path, workspace: Workspace, assignment: str) ->
     for student_folder in students:
         student = student_folder.name
         if student_folder.is_symlink():
-            refusal = "not collected: the student's folder is a symbolic link"
-            collected.append(Collected(student, assignment, "", (refusal,)))
+            refusal = ("not collected: the student's folder is a symbolic link",)
+            collected.append(Collected(student, assignment, "", refusal, refusal))
             continue
         entries = sorted(student_folder.iterdir())
         handed_in = [p for p in entries if _is_handed_in(p.name)]
-        actions = [
-            f"ignored {p.name!r} (not a notebook or weights file)"
-            for p in entries
-            if not _is_handed_in(p.name) and p.name != TIMESTAMP_FILE
-        ]
-        timestamp = _folder_timestamp(student_folder, handed_in, actions)
+        notes = _Notes()
+        for path in entries:
+            if not _is_handed_in(path.name) and path.name != TIMESTAMP_FILE:
+                notes.note(f"ignored {path.name!r} (not a notebook or weights file)")
+        timestamp = _folder_timestamp(student_folder, handed_in, notes)
         if not handed_in:
-            actions.append("the folder held no .ipynb or .weights.h5 file")
-        collected.append(_store(workspace, student, assignment, handed_in, timestamp, actions))
+            notes.note("the folder held no .ipynb or .weights.h5 file")
+        collected.append(_store(workspace, student, assignment, handed_in, timestamp, notes))
+    _record_collection(workspace, assignment, collected)
     return collected
 
 
@@ -193,7 +218,7 @@ def collect_zip(
                     target = staging / student / name
                     refusal = _extract_member(zipped, member, target, moment)
                     if refusal is not None:
-                        handed_in.actions.append(f"refused {name!r}: {refusal}")
+                        handed_in.notes.problem(f"refused {name!r}: {refusal}")
     except zipfile.BadZipFile as error:
         raise GradingError(f"{archive} is not a readable zip archive: {error}") from error
     collected = []
@@ -201,9 +226,8 @@ def collect_zip(
         folder = staging / student
         files = sorted(folder.iterdir()) if folder.is_dir() else []
         timestamp = _format_timestamp(max(handed_in.times))
-        collected.append(
-            _store(workspace, student, assignment, files, timestamp, handed_in.actions)
-        )
+        collected.append(_store(workspace, student, assignment, files, timestamp, handed_in.notes))
+    _record_collection(workspace, assignment, collected)
     return collected
 
 
@@ -251,7 +275,7 @@ def normalise_notebook_names(
             why = "saved at the same time and already named so" if tied else "the newest"
             actions.append(
                 f"found {len(paths)} notebooks for {name!r}: {saved}; graded {chosen.name!r}, "
-                f"{why}, and set the others aside in {set_aside}"
+                f"{why}, and set the others aside (not graded)"
             )
             set_aside.mkdir(parents=True, exist_ok=True)
             for path in others:
@@ -312,14 +336,14 @@ def read_timestamp(folder: Path) -> str | None:
     try:
         text = _read_small_text(path, TIMESTAMP_MAX_BYTES).strip()
     except (OSError, ValueError) as error:
-        raise SubmissionError(f"{path} cannot be read as a submission time: {error}") from error
+        raise SubmissionError(f"{TIMESTAMP_FILE} cannot be read: {error}") from error
     if not text:
         return None
     try:
         moment = parse_utc(text)
     except (ValueError, OverflowError) as error:
         raise SubmissionError(
-            f"{path} holds {text[:60]!r}, which is not a date and time "
+            f"{TIMESTAMP_FILE} holds {text[:60]!r}, which is not a date and time "
             "(expected e.g. '2026-12-01 17:00:00.000000 UTC')"
         ) from error
     return _format_timestamp(moment.replace(tzinfo=UTC))
@@ -331,7 +355,7 @@ def _store(
     assignment: str,
     files: list[Path],
     timestamp: str,
-    actions: list[str],
+    notes: _Notes,
 ) -> Collected:
     """Copy one student's handed-in files into the workspace unless it holds a newer submission."""
     destination = workspace.submission_dir(student, assignment)
@@ -339,24 +363,72 @@ def _store(
         existing = read_timestamp(destination)
     except SubmissionError as error:
         existing = None
-        actions.append(f"replaced the collected submission, whose time is unreadable ({error})")
+        notes.note(f"replaced the collected submission, whose time is unreadable ({error})")
     if existing is not None and parse_utc(existing) >= parse_utc(timestamp):
-        kept = "kept the already collected submission (same or newer)"
-        return Collected(student, assignment, existing, (kept,))
+        return Collected(student, assignment, existing, (KEPT_NOTE,))
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
     for path in files:
         refusal = _copy_regular(path, destination / path.name)
         if refusal is not None:
-            actions.append(f"refused {path.name!r}: {refusal}")
+            notes.problem(f"refused {path.name!r}: {refusal}")
     (destination / TIMESTAMP_FILE).write_text(timestamp)
     set_aside = workspace.root / SET_ASIDE / student / assignment
     if set_aside.exists():
         shutil.rmtree(set_aside)
     release = [path.name for path in workspace.release_notebooks(assignment)]
-    actions += normalise_notebook_names(destination, release, set_aside=set_aside)
-    return Collected(student, assignment, timestamp, tuple(actions))
+    for line in normalise_notebook_names(destination, release, set_aside=set_aside):
+        notes.note(line)
+    if not any(destination.glob("*.ipynb")):
+        notes.problem("no notebook was collected")
+    return Collected(student, assignment, timestamp, tuple(notes.actions), tuple(notes.problems))
+
+
+def read_collection_notes(workspace: Workspace, assignment: str) -> dict[str, Collected]:
+    """What the latest collection of each student's submission did (empty if never collected).
+
+    Read from ``reports/collected-<assignment>.json``, which :func:`collect_folder` and
+    :func:`collect_zip` update student by student; a student whose newer submission was
+    already collected keeps the notes of that one.
+    """
+    path = workspace.reports / f"collected-{assignment}.json"
+    if not path.is_file():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        log.warning("%s is not valid JSON (%s): collection notes ignored", path, error)
+        return {}
+    if not isinstance(entries, dict):
+        log.warning("%s is not a JSON object: collection notes ignored", path)
+        return {}
+    return {
+        student: Collected(
+            student,
+            assignment,
+            str(entry.get("timestamp", "")),
+            tuple(entry.get("actions", ())),
+            tuple(entry.get("problems", ())),
+        )
+        for student, entry in entries.items()
+        if isinstance(entry, dict)
+    }
+
+
+def _record_collection(workspace: Workspace, assignment: str, collected: list[Collected]) -> None:
+    """Merge the notes of the submissions just stored into the collection record."""
+    notes = read_collection_notes(workspace, assignment)
+    for item in collected:
+        if item.actions != (KEPT_NOTE,):
+            notes[item.student] = item
+    workspace.reports.mkdir(parents=True, exist_ok=True)
+    record = {
+        student: {"timestamp": c.timestamp, "actions": c.actions, "problems": c.problems}
+        for student, c in sorted(notes.items())
+    }
+    path = workspace.reports / f"collected-{assignment}.json"
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
 
 
 def _is_handed_in(name: str) -> bool:
@@ -447,7 +519,7 @@ class _Members:
     """File name -> (archive member, submission time), the newest of each name."""
     times: list[datetime] = field(default_factory=list)
     """Submission times of all the student's files, handed in or not."""
-    actions: list[str] = field(default_factory=list)
+    notes: _Notes = field(default_factory=_Notes)
 
 
 def _sort_members(
@@ -479,18 +551,16 @@ def _sort_members(
             try:
                 moment, source = parse_utc(stamp).replace(tzinfo=UTC), "the file name's timestamp"
             except (ValueError, OverflowError):
-                found.actions.append(
-                    f"ignored the timestamp {stamp!r} in {path.name!r}: not a date"
-                )
+                found.notes.problem(f"ignored the timestamp {stamp!r} in {path.name!r}: not a date")
         found.times.append(moment)
         if not _is_handed_in(name):
-            found.actions.append(f"ignored {name!r} (not a notebook or weights file)")
+            found.notes.note(f"ignored {name!r} (not a notebook or weights file)")
             continue
-        found.actions.append(f"{name!r}: submitted {_format_timestamp(moment)} ({source})")
+        found.notes.note(f"{name!r}: submitted {_format_timestamp(moment)} ({source})")
         previous = found.members.get(name)
         if previous is not None:
             older, newer = sorted([previous, (member, moment)], key=lambda item: item[1])
-            found.actions.append(
+            found.notes.note(
                 f"the export holds {name!r} twice: kept {newer[0].filename!r} "
                 f"({_format_timestamp(newer[1])}), the newer, not {older[0].filename!r}"
             )
@@ -588,13 +658,13 @@ def _undecorated(name: str) -> Iterator[str]:
         stem = shorter
 
 
-def _folder_timestamp(folder: Path, files: list[Path], actions: list[str]) -> str:
+def _folder_timestamp(folder: Path, files: list[Path], notes: _Notes) -> str:
     """The folder's ``timestamp.txt`` if it holds a time, else the newest file's time."""
     try:
         explicit = read_timestamp(folder)
     except SubmissionError as error:
         explicit = None
-        actions.append(f"ignored {TIMESTAMP_FILE}: {error}; used the files' time instead")
+        notes.problem(f"ignored {TIMESTAMP_FILE}: {error}; used the files' time instead")
     if explicit is not None:
         return explicit
     times = [p.lstat().st_mtime for p in files if stat.S_ISREG(p.lstat().st_mode)]

@@ -3,9 +3,11 @@
 - ``reports/grades.csv``: one row per student, assignment and graded cell
   (score, points, whether it waits for manual grading, and why it lost points);
 - ``reports/totals.csv``: one row per student and assignment (score, points,
-  late penalty, graded or not, and the reasons);
+  late penalty, graded or not, and the reasons: the problems met collecting the
+  submission, then the grader's);
 - ``feedback/<student>/<assignment>/<notebook>.html``: nbgrader's feedback,
-  headed by the grader's notes (repairs made, why points were lost); a page
+  headed by the grader's notes (why points were lost, what collecting the
+  files did, repairs made); a page
   with the reason alone for a submission nbgrader could not grade. Feedback
   folders hold these pages only: weights and other handed-in files are never
   copied there;
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from dlmusic.datasets.summary import format_table
 from dlmusic_instructor.autograde import Outcome
+from dlmusic_instructor.collect import Collected, read_collection_notes
 from dlmusic_instructor.workspace import GradingError, Workspace
 
 SCORE_BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -62,6 +65,7 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
     with workspace.gradebook() as book:
         for assignment in book.assignments:
             outcomes = read_outcomes_by_student(workspace, assignment.name)
+            collection = read_collection_notes(workspace, assignment.name)
             for submission in book.assignment_submissions(assignment.name):
                 student = submission.student
                 outcome = outcomes.get(student.id)
@@ -101,7 +105,9 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
                         "max_score": submission.max_score,
                         "graded": outcome.graded if outcome else before.get("graded", ""),
                         "reasons": (
-                            " | ".join(outcome.reasons) if outcome else before.get("reasons", "")
+                            " | ".join(_all_reasons(outcome, collection.get(student.id)))
+                            if outcome
+                            else before.get("reasons", "")
                         ),
                     }
                 )
@@ -131,6 +137,7 @@ def write_feedback(workspace: Workspace, assignment: str) -> list[Path]:
     if not outcomes:
         raise GradingError(f"{assignment} has not been graded in {workspace.root}")
     kept_notes = _notes_of_pages(workspace, assignment)
+    collection = read_collection_notes(workspace, assignment)
     if any(o.graded for o in outcomes.values()):
         ignored = [*NBGRADER_IGNORED, *FEEDBACK_NOT_COPIED]
         workspace.nbgrader(
@@ -147,7 +154,7 @@ def write_feedback(workspace: Workspace, assignment: str) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         for name in notebook_names:
             page = folder / f"{name}.html"
-            notes = _notes_html(outcome)
+            notes = _notes_html(outcome, collection.get(outcome.student))
             if page.is_file() and outcome.graded:
                 page.write_text(_with_notes(page.read_text(), notes))
             else:
@@ -285,17 +292,25 @@ def _reasons_by_cell(outcome: Outcome | None) -> dict[str, str]:
     return by_cell
 
 
-def _notes_html(outcome: Outcome) -> str:
+def _all_reasons(outcome: Outcome, collected: Collected | None) -> list[str]:
+    """The problems met collecting the submission, then the grader's reasons."""
+    return [*(collected.problems if collected else ()), *outcome.reasons]
+
+
+def _notes_html(outcome: Outcome, collected: Collected | None = None) -> str:
     items = [f"<li>{html.escape(r)}</li>" for r in outcome.reasons]
     repairs = [f"<li>{html.escape(r)}</li>" for r in outcome.repairs]
+    collecting = [f"<li>{html.escape(r)}</li>" for r in (collected.actions if collected else ())]
     parts = ["<div class='dlmusic-grader-notes'><h2>Grader's notes</h2>"]
     if not outcome.graded:
         parts.append("<p><strong>This notebook could not be graded.</strong></p>")
     if items:
         parts.append(f"<p>Points lost:</p><ul>{''.join(items)}</ul>")
+    if collecting:
+        parts.append(f"<p>When your files were collected:</p><ul>{''.join(collecting)}</ul>")
     if repairs:
         parts.append(f"<p>Repairs made before grading:</p><ul>{''.join(repairs)}</ul>")
-    if not items and not repairs:
+    if not items and not repairs and not collecting:
         parts.append("<p>Nothing to report.</p>")
     parts.append("</div>")
     return "".join(parts)
