@@ -92,13 +92,16 @@ def _close(ours: np.ndarray, theirs: np.ndarray, *, rtol: float, atol: float) ->
 # --------------------------------------------------------------------------- exercise 1
 
 SPECTROGRAM_PROBE = """\
+import warnings as _warnings
 import numpy as _np
 outputs = {}
 for _case in range(int(inputs["cases"])):
     _audio = inputs[f"audio_{_case}"]
     try:
-        outputs[f"stft_{_case}"] = _np.asarray(stft(_audio.copy()))
-        outputs[f"spectrogram_{_case}"] = _np.asarray(spectrogram(_audio.copy()))
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")  # librosa: a signal shorter than a frame
+            outputs[f"stft_{_case}"] = _np.asarray(stft(_audio.copy()))
+            outputs[f"spectrogram_{_case}"] = _np.asarray(spectrogram(_audio.copy()))
     except Exception as _err:
         outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
 """

@@ -1,0 +1,281 @@
+"""The vocals hidden checks: the solution earns every point, the release none, cheats none.
+
+The notebook tests run the solution and the release through
+:func:`dlmusic_instructor.executor.grade_locally` (a kernel each, unsandboxed,
+grading mode: the notebook loads the weights handed in instead of training).
+The unit tests run one check's probe in this process against a small namespace
+of stand-in answers, with the same probe runtime the grader copies into the
+student's kernel, then judge it as the grader does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import librosa
+import nbformat
+import numpy as np
+import pytest
+from keras import layers
+
+from dlmusic.separation.data import FRAME_PROBLEMS
+from dlmusic.separation.model import LogMagnitude, weights_file
+from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT
+from dlmusic_instructor import probe_runtime
+from dlmusic_instructor.assignments import vocals
+from dlmusic_instructor.checks import Check, Context, ProbeRun, ProbeStatus, Verdict, judge
+from dlmusic_instructor.executor import grade_locally
+from dlmusic_instructor.heldout.vocals import heldout_tracks
+from dlmusic_instructor.references import vocals as reference
+
+COURSE_ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = COURSE_ROOT / "solutions" / "vocals" / "vocals.ipynb"
+RELEASE = COURSE_ROOT / "assignments" / "vocals" / "vocals.ipynb"
+CHECKS = {check.grade_id: check for check in vocals.CHECKS}
+SCORES = ("score-ratio-mask-network", "score-binary-mask-network")
+ANSWERS = {
+    name: getattr(reference, name)
+    for name in (
+        "stft",
+        "spectrogram",
+        "ideal_binary_mask",
+        "ideal_ratio_mask",
+        "masked_estimate",
+        "malformed_frames",
+        "separate_track",
+        "build_model",
+    )
+}
+"""Stand-ins for a right notebook's functions: the references under the students' names."""
+
+
+def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context:
+    return Context(
+        student=student,
+        assignment="vocals",
+        submission=tmp_path / "submission",
+        heldout=tmp_path / "heldout",
+        seed=seed,
+        size="quick",
+    )
+
+
+def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
+    """Probe ``namespace`` (the stand-in for a notebook's globals) and judge, as the grader does."""
+    context = context_for(tmp_path)
+    if not check.probe:
+        return judge(check, ProbeRun({}, {}, tmp_path, context), ProbeStatus())
+    spec, out = tmp_path / "spec" / check.grade_id, tmp_path / "out" / check.grade_id
+    spec.mkdir(parents=True)
+    out.mkdir(parents=True)
+    inputs = check.make_inputs(context) if check.make_inputs else {}
+    np.savez(spec / "inputs.npz", **inputs)
+    (spec / "probe.py").write_text(check.probe)
+    (spec / "forbidden.json").write_text(json.dumps(list(check.forbidden_calls)))
+    probe_runtime.run_probe({"np": np, **namespace}, str(spec), str(out), check.timeout_s)
+    raw = json.loads((out / "status.json").read_text())
+    status = ProbeStatus(
+        ran=raw["ran"],
+        error=raw["error"],
+        forbidden=tuple(raw["forbidden"]),
+        tampered=raw["tampered"],
+    )
+    outputs = {}
+    if (out / "outputs.npz").is_file():
+        with np.load(out / "outputs.npz", allow_pickle=False) as archive:
+            outputs = {name: archive[name] for name in archive.files}
+    return judge(check, ProbeRun(inputs, outputs, out, context), status)
+
+
+def with_answer(**replaced) -> dict:
+    return {**ANSWERS, **replaced}
+
+
+# --------------------------------------------------------------- whole notebooks
+
+
+def test_every_autograded_cell_has_one_check():
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    autograded = [
+        cell.metadata.nbgrader["grade_id"]
+        for cell in notebook.cells
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert autograded == list(CHECKS)
+    assert not any("HIDDEN TESTS" in cell.source for cell in notebook.cells)
+    assert not any("dlmusic_instructor" in cell.source for cell in notebook.cells)
+
+
+@pytest.fixture
+def handed_in(monkeypatch, tmp_path, quick_data_dir):
+    """A submission folder holding both weights files (an untrained reference network's)."""
+    monkeypatch.setenv("DLMUSIC_MODE", "quick")
+    monkeypatch.setenv("DLMUSIC_DATA", str(quick_data_dir))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    keras.utils.set_random_seed(0)
+    network = reference.build_model()
+    for target in ("ratio", "binary"):
+        network.save_weights(weights_file(target, submission))
+    return tmp_path
+
+
+def grade(notebook: Path, folder: Path) -> dict[str, Verdict]:
+    verdicts = grade_locally(
+        notebook,
+        "vocals",
+        submission=folder / "submission",
+        heldout=folder / "heldout",
+        seed=5,
+        cell_timeout_s=300,
+    )
+    assert [verdict.grade_id for verdict in verdicts] == list(CHECKS)
+    return {verdict.grade_id: verdict for verdict in verdicts}
+
+
+def test_the_solution_earns_every_point_but_untrained_networks_none(handed_in):
+    verdicts = grade(SOLUTION, handed_in)
+    wrong = [(v.grade_id, v.reason) for v in verdicts.values() if v.grade_id not in SCORES]
+    assert all(verdicts[grade_id].full_marks for grade_id, _ in wrong), wrong
+    for grade_id in SCORES:  # an untrained network separates nothing: no relaxation
+        assert verdicts[grade_id].fraction == 0.0, verdicts[grade_id]
+        assert "held-out vocal SDR improvement" in verdicts[grade_id].reason
+
+
+def test_the_release_earns_nothing_and_says_why(handed_in):
+    for verdict in grade(RELEASE, handed_in).values():
+        assert verdict.fraction == 0.0, verdict
+        assert verdict.reason, verdict
+
+
+# --------------------------------------------------------------- the right answers
+
+
+@pytest.mark.parametrize("grade_id", [g for g in CHECKS if g not in SCORES])
+def test_the_references_earn_full_marks(grade_id, tmp_path):
+    verdict = run_check(CHECKS[grade_id], ANSWERS, tmp_path)
+    assert verdict.full_marks, verdict
+
+
+def test_inputs_are_fixed_by_the_context_and_differ_between_students(tmp_path):
+    check = CHECKS["test-malformed-frames"]
+    first = check.make_inputs(context_for(tmp_path))
+    again = check.make_inputs(context_for(tmp_path))
+    other = check.make_inputs(context_for(tmp_path, student="grace"))
+    assert all(np.array_equal(first[name], again[name], equal_nan=True) for name in first)
+    assert not np.array_equal(first["mixture_0"], other["mixture_0"], equal_nan=True)
+
+
+def test_a_float64_spectrogram_earns_half(tmp_path):
+    def spectrogram(audio):
+        return np.abs(reference.stft(audio)).astype(np.float64)
+
+    verdict = run_check(CHECKS["test-spectrogram"], with_answer(spectrogram=spectrogram), tmp_path)
+    assert verdict.fraction == 0.5 and "float32" in verdict.reason, verdict
+
+
+def test_a_rectangular_window_earns_nothing(tmp_path):
+    def stft(audio):
+        return librosa.stft(audio, n_fft=N_FFT, hop_length=HOP_SAMPLES, window="boxcar")
+
+    def spectrogram(audio):
+        return np.abs(stft(audio)).astype(np.float32)
+
+    namespace = with_answer(stft=stft, spectrogram=spectrogram)
+    verdict = run_check(CHECKS["test-spectrogram"], namespace, tmp_path)
+    assert verdict.fraction == 0.0 and "window" in verdict.reason, verdict
+
+
+def test_a_ratio_mask_that_divides_by_zero_loses_the_silent_cases(tmp_path):
+    def ideal_ratio_mask(vocals, accompaniment, power=1.0):
+        vocal_part = np.abs(vocals) ** power
+        return np.nan_to_num(vocal_part / (vocal_part + np.abs(accompaniment) ** power)).astype(
+            np.float32
+        )
+
+    namespace = with_answer(ideal_ratio_mask=ideal_ratio_mask)
+    verdict = run_check(CHECKS["test-ideal-ratio-mask"], namespace, tmp_path)
+    assert verdict.fraction == pytest.approx(0.6), verdict
+    assert "warning" in verdict.reason
+
+
+# --------------------------------------------------------------- cheats
+
+
+def test_softmask_under_another_name_scores_zero(tmp_path):
+    from librosa.util import softmask as share
+
+    def ideal_binary_mask(vocals, accompaniment, threshold_db=0.0):
+        reference_level = np.abs(accompaniment) * 10.0 ** (threshold_db / 20.0)
+        return share(np.abs(vocals), reference_level, power=np.inf).astype(np.float32)
+
+    namespace = with_answer(ideal_binary_mask=ideal_binary_mask)
+    verdict = run_check(CHECKS["test-ideal-binary-mask"], namespace, tmp_path)
+    assert verdict.fraction == 0.0
+    assert "librosa.util.softmask" in verdict.reason
+
+
+def test_answers_fitted_to_the_visible_tests_score_nothing(tmp_path):
+    def malformed_frames(mixture_stft, vocals_stft, accompaniment_stft):
+        # The visible test's answer, whatever the input.
+        flags = {problem: np.zeros(mixture_stft.shape[1], bool) for problem in FRAME_PROBLEMS}
+        if mixture_stft.shape[1] == 12:
+            flags["non_finite"][[1, 7]] = True
+            flags["silent"][3] = True
+            flags["stems_do_not_sum"][5] = True
+        return flags
+
+    def separate_track(model, mixture):
+        # A mask of ones passes the visible test's identity network without calling the model.
+        frames = 1 + mixture.size // HOP_SAMPLES
+        return {
+            "vocals": mixture.copy(),
+            "accompaniment": np.zeros_like(mixture),
+            "mask": np.ones((N_BINS, frames), np.float32),
+        }
+
+    namespace = with_answer(malformed_frames=malformed_frames, separate_track=separate_track)
+    frames = run_check(CHECKS["test-malformed-frames"], namespace, tmp_path / "frames")
+    assert frames.fraction < 0.5 and "wrong frames" in frames.reason, frames
+    separated = run_check(CHECKS["test-separate-track"], namespace, tmp_path / "separate")
+    assert separated.fraction == 0.0 and "mask differs" in separated.reason, separated
+
+
+def test_a_network_with_the_right_size_but_other_activations_scores_zero(tmp_path):
+    def build_model():
+        magnitude = keras.Input(shape=(None, N_BINS), name="mixture_magnitude")
+        features = LogMagnitude(name="log_magnitude")(magnitude)
+        features = layers.BatchNormalization(name="input_norm")(features)
+        features = layers.Dense(96, activation="relu", name="frame_encoder")(features)
+        features = layers.Bidirectional(layers.LSTM(96, return_sequences=True), name="context")(
+            features
+        )
+        mask = layers.Dense(N_BINS, activation="sigmoid", name="mask")(features)
+        return keras.Model(magnitude, mask)
+
+    verdict = run_check(CHECKS["test-build-model"], with_answer(build_model=build_model), tmp_path)
+    assert verdict.fraction == 0.0 and "different masks" in verdict.reason, verdict
+
+
+def test_missing_or_linked_weights_score_zero(tmp_path):
+    (tmp_path / "submission").mkdir()
+    verdict = run_check(CHECKS["score-ratio-mask-network"], {}, tmp_path)
+    assert verdict.fraction == 0.0 and "no saved weights" in verdict.reason, verdict
+    weights_file("binary", tmp_path / "submission").symlink_to("/etc/passwd")
+    verdict = run_check(CHECKS["score-binary-mask-network"], {}, tmp_path)
+    assert verdict.fraction == 0.0 and "not a regular file" in verdict.reason, verdict
+
+
+# --------------------------------------------------------------- held-out songs
+
+
+def test_heldout_songs_come_from_the_seed(tmp_path):
+    first = heldout_tracks(tmp_path, 11, "quick")
+    again = heldout_tracks(tmp_path, 11, "quick")
+    other = heldout_tracks(tmp_path, 12, "quick")
+    assert len(first) == 2 and first[0].duration_s == pytest.approx(8.0)
+    assert np.array_equal(first[0].mixture, again[0].mixture)
+    assert not np.array_equal(first[0].mixture, other[0].mixture)
