@@ -121,7 +121,11 @@ def write_example_class(
         folder = out_dir / case.student.student
         folder.mkdir(parents=True)
         content = case.make(release, solutions, perfect)
-        handed_in = content if isinstance(content, dict) else {name: content}
+        handed_in = (
+            content
+            if isinstance(content, dict) and not isinstance(content, NotebookNode)
+            else {name: content}
+        )
         for offset, (file_name, item) in enumerate(handed_in.items()):
             target = folder / file_name.replace("{name}", name).replace("{stem}", Path(name).stem)
             if isinstance(item, NotebookNode):
