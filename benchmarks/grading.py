@@ -29,12 +29,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+from dlmusic.datasets.summary import format_table
 from dlmusic_instructor.autograde import Limits, autograde_assignment
 from dlmusic_instructor.collect import collect_folder
 from dlmusic_instructor.example_class import example_students, write_example_class
+from dlmusic_instructor.heldout.transcription import write_untrained_weights
 from dlmusic_instructor.workspace import COURSE_ROOT, Workspace
-from dlmusic.datasets.summary import format_table
-from dlmusic.transcription.grading import write_untrained_weights
 
 RESULTS = Path(__file__).parent / "results" / "grading.json"
 CLASSES = {
@@ -64,7 +64,7 @@ def grade_class(assignment: str, students, workers: int, scratch: Path) -> dict[
     )
     workspace = Workspace(scratch / f"{assignment}-{workers}")
     shutil.rmtree(workspace.root, ignore_errors=True)
-    workspace.prepare(assignment)
+    workspace.prepare(assignment, heldout_size="quick")
     collect_folder(submissions, workspace, assignment)
     start = time.perf_counter()
     outcomes = autograde_assignment(
