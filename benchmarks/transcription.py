@@ -20,7 +20,8 @@ long run that is cut off keeps what it finished. Weights go to ``build/bench/``.
 
 Basic Pitch is optional; install it beside the course's packages with
 ``pip install --no-deps basic-pitch==0.4.0 resampy onnxruntime`` (its own
-dependency pins predate TensorFlow 2.21).
+dependency pins predate TensorFlow 2.21). The networks, losses and targets are
+the instructor's references (``dlmusic_instructor.references.transcription``).
 """
 
 from __future__ import annotations
@@ -45,12 +46,16 @@ from dlmusic.transcription.data import (
     load_clips,
     predict_posteriorgrams,
 )
-from dlmusic.transcription.grading import MODEL_CONFIGS, weights_file
-from dlmusic.transcription.metrics import mean_scores
-from dlmusic.transcription.model import build_nmp
 from dlmusic.transcription.notes import posteriorgram_to_notes
+from dlmusic.transcription.saved import MODEL_CONFIGS, weights_file
 from dlmusic.transcription.targets import notes_from_midi
-from dlmusic.transcription.training import compile_nmp, training_callbacks
+from dlmusic.transcription.training import training_callbacks
+from dlmusic_instructor.references.transcription import (
+    build_model,
+    compile_nmp,
+    mean_scores,
+    note_and_onset_targets,
+)
 
 RESULTS = Path(__file__).parent / "results" / "transcription.json"
 WEIGHTS_DIR = Path("build/bench")
@@ -74,11 +79,15 @@ def train(
     keras.utils.set_random_seed(0)
     config = MODEL_CONFIGS[name]
     model = compile_nmp(
-        build_nmp(**config, name=f"nmp_{name}"),
+        build_model(**config, name=f"nmp_{name}"),
         supervised_contour=config.get("supervised_contour", True),
     )
     windows = WindowSequence(
-        train_clips, batch_size=batch_size, batches_per_epoch=batches_per_epoch, seed=0
+        train_clips,
+        targets=note_and_onset_targets,
+        batch_size=batch_size,
+        batches_per_epoch=batches_per_epoch,
+        seed=0,
     )
     start = time.perf_counter()
     model.fit(
@@ -145,7 +154,7 @@ def main() -> int:
     validation_clips = load_clips(
         load_synthetic_piano(root, split="validation"), max_duration_s=VALIDATION_CLIP_S
     )
-    validation = fixed_windows(validation_clips)
+    validation = fixed_windows(validation_clips, note_and_onset_targets)
     test_records = load_synthetic_piano(root, split="test")
     test_clips = load_clips(test_records)
 

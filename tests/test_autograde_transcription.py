@@ -13,8 +13,8 @@ import pytest
 from dlmusic_instructor.autograde import Limits, autograde_assignment
 from dlmusic_instructor.collect import collect_folder
 from dlmusic_instructor.example_class import write_example_class
+from dlmusic_instructor.heldout.transcription import write_untrained_weights
 from dlmusic_instructor.workspace import COURSE_ROOT, Workspace
-from dlmusic.transcription.grading import write_untrained_weights
 
 ASSIGNMENT = "transcription"
 STUDENTS = ("perfect", "missing_weights", "wrong_weights")

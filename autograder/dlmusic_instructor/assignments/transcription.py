@@ -36,6 +36,7 @@ from dlmusic_instructor.heldout.transcription import (
     heldout_clips,
     heldout_fno,
     load_submitted_model,
+    load_weights_strictly,
 )
 from dlmusic_instructor.references import transcription as reference
 
@@ -395,9 +396,9 @@ def _compare_network(run: ProbeRun, name: str, options: dict[str, bool]) -> tupl
     else:
         problems.append(f"{count:,} trainable parameters, expected {expected_count:,}")
     try:
-        expected_model.load_weights(files_of(run, f"{name}.weights.h5"))
-    except (ValueError, OSError, KeyError) as err:
-        problems.append(f"its weights do not fit the grader's network ({type(err).__name__})")
+        load_weights_strictly(expected_model, files_of(run, f"{name}.weights.h5"), "network")
+    except DlmusicError:
+        problems.append("its weights do not fit the grader's network")
     else:
         reloaded = expected_model(audio, training=False)
         same = credit >= 0.3 and all(

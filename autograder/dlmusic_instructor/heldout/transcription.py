@@ -17,13 +17,13 @@ scored: ``"quick"`` (tests, CI) or ``"full"`` (a real class).
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from dlmusic.callbacks import load_saved_weights
 from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
 from dlmusic.errors import DlmusicError
 from dlmusic.transcription.data import PianoClip, load_clips, predict_posteriorgrams
@@ -102,8 +102,36 @@ def load_submitted_model(name: str, folder: Path) -> keras.Model:
             f"{path.name} is {path.stat().st_size / 2**20:.0f} MB, larger than any "
             f"network of this notebook ({MAX_WEIGHTS_BYTES // 2**20} MB at most)"
         )
+    if not path.is_file():
+        raise DlmusicError(f"no saved weights for the {name} network at {path}")
     model = build_model(**MODEL_CONFIGS[name], name=f"nmp_{name}")
-    return load_saved_weights(model, path, f"{name} network")
+    return load_weights_strictly(model, path, f"{name} network")
+
+
+def load_weights_strictly(model: keras.Model, path: Path, description: str) -> keras.Model:
+    """Load ``path`` into ``model``; a file that leaves any layer without its weights fails.
+
+    Keras raises on most mismatches but only warns when a nested layer finds no
+    weights in the file (and keeps its random ones); that counts as a mismatch here.
+
+    Raises
+    ------
+    DlmusicError
+        The file is unreadable or does not fit ``model`` (``description`` names it).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except (ValueError, OSError, KeyError) as err:
+            raise DlmusicError(f"weights at {path} do not fit the {description}: {err}") from err
+    skipped = [str(w.message) for w in caught if "no matching group" in str(w.message)]
+    if skipped:
+        raise DlmusicError(
+            f"weights at {path} do not fit the {description}: some of its layers found no "
+            "weights in the file"
+        )
+    return model
 
 
 def model_scores(model: keras.Model, clips: list[PianoClip]) -> dict[str, float]:
