@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import dlmusic
+from dlmusic.transcription.targets import NoteList
 from dlmusic_instructor import probe_runtime
 from dlmusic_instructor.assignments import transcription
 from dlmusic_instructor.checks import Check, Context, ProbeRun, ProbeStatus, Verdict, judge
@@ -253,6 +254,21 @@ def test_inputs_are_fixed_by_the_context_and_differ_between_students(tmp_path):
     other = check.make_inputs(context_for(tmp_path, student="grace"))
     assert all(np.array_equal(first[name], again[name]) for name in first)
     assert not np.array_equal(first["intervals_0"], other["intervals_0"])
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_drawn_note_lists_are_valid_for_any_seed(seed, tmp_path):
+    context = context_for(tmp_path, seed=seed)
+    for grade_id in ("test-transcription-scores", "test-note-hits"):
+        inputs = CHECKS[grade_id].make_inputs(context)
+        for i in range(int(inputs["n_cases"])):
+            pair = [
+                NoteList(inputs[f"{side}_intervals_{i}"], inputs[f"{side}_pitches_{i}"], pitches)
+                for side in ("ref", "est")
+                for pitches in [np.full(len(inputs[f"{side}_pitches_{i}"]), 80)]
+            ]
+            reference.transcription_scores(*pair)
+            reference.note_hits(*pair)
 
 
 # --------------------------------------------------------------- the solution, check by check

@@ -538,6 +538,7 @@ def _note_pairs(rng: np.random.Generator, n_cases: int) -> dict[str, np.ndarray]
         n_extra = int(rng.integers(0, 6))
         extra = rng.uniform(0, 10, n_extra)
         est_intervals = np.concatenate([est_intervals, np.column_stack([extra, extra + 0.2])])
+        est_intervals = np.maximum(est_intervals, 0.0)  # mir_eval refuses negative times
         est_intervals[:, 1] = np.maximum(est_intervals[:, 1], est_intervals[:, 0] + 0.01)
         est_pitches = np.concatenate([est_pitches, rng.integers(40, 90, n_extra)])
         inputs[f"ref_intervals_{i}"] = ref_intervals
