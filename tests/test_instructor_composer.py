@@ -321,6 +321,17 @@ def test_a_checkpoint_that_keeps_the_lowest_accuracy_scores_zero(tmp_path):
     assert verdict.fraction == 0.0 and "checkpoint mode is 'min'" in verdict.reason
 
 
+def test_callbacks_from_the_package_score_zero(tmp_path):
+    from dlmusic.transcription.training import training_callbacks as given
+
+    namespace = solution_namespace()
+    namespace["make_callbacks"] = lambda out_dir, name: given(
+        out_dir, name, monitor="val_accuracy", mode="max"
+    )
+    verdict = run_check(CHECKS["test-compile-and-callbacks"], namespace, tmp_path)
+    assert verdict.fraction == 0.0 and "dlmusic.callbacks.training_callbacks" in verdict.reason
+
+
 def test_a_learning_rate_that_does_not_decay_scores_zero(tmp_path):
     namespace = solution_namespace()
 
