@@ -256,8 +256,8 @@ def test_inputs_are_fixed_by_the_context_and_differ_between_students(tmp_path):
     assert not np.array_equal(first["intervals_0"], other["intervals_0"])
 
 
-@pytest.mark.parametrize("seed", range(25))
-def test_drawn_note_lists_are_valid_for_any_seed(seed, tmp_path):
+@pytest.mark.parametrize("seed", range(40))
+def test_drawn_note_lists_are_valid_and_judged_right_for_any_seed(seed, tmp_path):
     context = context_for(tmp_path, seed=seed)
     for grade_id in ("test-transcription-scores", "test-note-hits"):
         inputs = CHECKS[grade_id].make_inputs(context)
@@ -268,7 +268,8 @@ def test_drawn_note_lists_are_valid_for_any_seed(seed, tmp_path):
                 for pitches in [np.full(len(inputs[f"{side}_pitches_{i}"]), 80)]
             ]
             reference.transcription_scores(*pair)
-            reference.note_hits(*pair)
+            hits = reference.note_hits(*pair)
+            assert all(transcription._could_match(*pair, j) for j in np.flatnonzero(hits))
 
 
 # --------------------------------------------------------------- the solution, check by check

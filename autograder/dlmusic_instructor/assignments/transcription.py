@@ -622,8 +622,13 @@ for i in range(int(inputs["n_cases"])):
 
 
 def _could_match(reference_notes: NoteList, estimate: NoteList, index: int) -> bool:
-    """Whether estimated note ``index`` has a reference note of its pitch within 50 ms."""
-    close = np.abs(reference_notes.onsets - estimate.onsets[index]) <= ONSET_TOLERANCE_S + 1e-9
+    """Whether estimated note ``index`` has a reference note of its pitch within 50 ms.
+
+    ``mir_eval`` rounds onset distances to 4 decimals before comparing, so a note
+    up to 50.05 ms away may match.
+    """
+    distance = np.round(np.abs(reference_notes.onsets - estimate.onsets[index]), 4)
+    close = distance <= ONSET_TOLERANCE_S
     return bool(np.any(close & (reference_notes.pitches == estimate.pitches[index])))
 
 
