@@ -146,7 +146,7 @@ def grade_submission(
         work, root, limits, sandboxed=sandboxed, scratch=scratch, data_dir=data_dir or _data_dir()
     )
     execution = Execution(job=job)
-    executed_path = work / "executed.ipynb"
+    executed_path = out / "executed.ipynb"
     if job.killed_reason is not None:
         execution.problems.append(f"grading stopped: the notebook {job.killed_reason}")
     if executed_path.is_file() and executed_path.stat().st_size < 512 * 2**20:
@@ -160,6 +160,10 @@ def grade_submission(
                     "the kernel died while running the notebook (os._exit, a crash, or killed)"
                 )
             execution.executed = without_probe_cells(ran)
+    elif job.killed_reason is None and job.returncode < 0:
+        execution.problems.append(
+            f"the notebook's processes were killed (signal {-job.returncode}) before it finished"
+        )
     elif job.killed_reason is None:
         execution.problems.append(f"the notebook could not be run: {_last_line(job.output_tail)}")
     for check in checks:
@@ -338,8 +342,8 @@ def _run_job(
     command = [
         sys.executable,
         f"{root}/grader/sandbox_runner.py",
-        "notebook.ipynb",
-        "executed.ipynb",
+        f"{root}/submission/notebook.ipynb",
+        f"{root}/out/executed.ipynb",
         str(limits.cell_timeout_s),
     ]
     env = _job_environment(root, data_dir)
@@ -381,5 +385,10 @@ def _python_paths() -> list[Path]:
 
 
 def _last_line(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    """The last line of the job's output that is not one of the kernel's warnings."""
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and "WARNING" not in line and "warn(" not in line
+    ]
     return (lines or ["no output"])[-1][:300]

@@ -82,6 +82,8 @@ def _timeout(signum, frame):
 
 def _plain(name: str, value) -> np.ndarray:
     """``value`` as an array the grader can load with ``allow_pickle=False``."""
+    if value is None:
+        raise TypeError(f"{name} is None: the answer is missing")
     array = np.asarray(value)
     if array.dtype == object:
         raise TypeError(f"{name} holds Python objects ({type(value).__name__})")

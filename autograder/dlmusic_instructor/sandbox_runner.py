@@ -6,7 +6,9 @@ bubblewrap sandbox when there is one)::
     python sandbox_runner.py <notebook.ipynb> <executed.ipynb> <cell timeout s>
 
 Every cell runs, errors included (``allow_errors``), so the grader's probe cells
-at the end run even when a student's cell failed. A cell running past the
+at the end run even when a student's cell failed. The notebook is read before
+the kernel starts and written where the grader says (its folder made again if the
+student's code deleted it). A cell running past the
 timeout is interrupted and shows a ``CellTimeoutError``. The kernel's death ends
 the run; what executed so far is still written.
 """
@@ -14,6 +16,7 @@ the run; what executed so far is still written.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
@@ -44,6 +47,7 @@ def main(source: str, target: str, cell_timeout_s: str) -> int:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = _limited(cell.get("outputs", []))
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return status
 
