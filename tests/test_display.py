@@ -363,3 +363,14 @@ def test_confusion_matrix_can_show_raw_counts_in_a_given_axes():
 def test_confusion_matrix_rejects_bad_class_indices(y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):
         plot_confusion_matrix(np.array(y_true), np.array(y_pred), ["a", "b", "c"])
+
+
+def test_piano_roll_draws_both_close_estimates_of_one_note_as_hits():
+    # a picture, not the F-measure: mir_eval would match only one of the two
+    reference = (np.array([[0.0, 0.5]]), np.array([60.0]))
+    estimate = (np.array([[0.01, 0.5], [0.03, 0.5]]), np.array([60.0, 60.0]))
+    assert legend_labels(plot_piano_roll(reference, estimate)) == [
+        "hits (2)",
+        "misses (0)",
+        "false alarms (0)",
+    ]
