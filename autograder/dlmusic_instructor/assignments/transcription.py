@@ -763,7 +763,7 @@ def _judge_augment(run: ProbeRun):
         if not window_problems[i]
     )
     checks["how often"] = (
-        "" if changed >= N_AUGMENT_SEEDS // 2 else f"only {changed} of 20 windows were changed"
+        "" if changed >= N_AUGMENT_SEEDS // 4 else f"only {changed} of 20 windows were changed"
     )
     low_problems = [_low_problem(run, i) for i in range(N_LOW_SEEDS)]
     checks["notes at the keyboard's edge"] = next((p for p in low_problems if p), "")

@@ -1,1 +1,1 @@
-"""Held-out data and model scoring for the graded models: one module per assignment (instructor only)."""
+"""Held-out data and the scoring of handed-in models, one module per assignment."""
