@@ -388,19 +388,36 @@ def package_idioms(root: Path = COURSE_ROOT) -> set[str]:
     return {text for text, paths in modules.items() if len(paths) >= 2}
 
 
+def package_lines(root: Path = COURSE_ROOT) -> set[str]:
+    """Every normalised line of the student package's modules."""
+    return {
+        normalise_code(line)
+        for path in sorted((root / "lib" / "dlmusic").rglob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
+
+
 def fingerprints(
     root: Path = COURSE_ROOT, instructor: Path = INSTRUCTOR_ROOT
 ) -> dict[str, list[str]]:
     """All fingerprints, ``{normalised line: [sources]}``.
 
     Trivial lines, released lines, idioms of the student package and
-    :data:`SHARED_ON_PURPOSE` are dropped.
+    :data:`SHARED_ON_PURPOSE` are dropped. A line of a hidden check or of held-out
+    scoring that repeats a line of the student package (input validation, the
+    models' configuration) is given code the grader reuses, not a secret; solutions
+    and references get no such allowance.
     """
     given = released_lines(root) | package_idioms(root) | set(SHARED_ON_PURPOSE)
+    reused = package_lines(root)
     table: dict[str, list[str]] = {}
     for print_ in (*solution_fingerprints(root), *reference_fingerprints(instructor, root)):
-        if not is_trivial(print_.text) and print_.text not in given:
-            table.setdefault(print_.text, []).append(print_.source)
+        grader_code = print_.source.endswith(("hidden check", "held-out scoring"))
+        if is_trivial(print_.text) or print_.text in given:
+            continue
+        if grader_code and print_.text in reused:
+            continue
+        table.setdefault(print_.text, []).append(print_.source)
     return table
 
 
