@@ -321,15 +321,13 @@ def test_a_checkpoint_that_keeps_the_lowest_accuracy_scores_zero(tmp_path):
     assert verdict.fraction == 0.0 and "checkpoint mode is 'min'" in verdict.reason
 
 
-def test_callbacks_from_the_package_score_zero(tmp_path):
-    from dlmusic.transcription.training import training_callbacks as given
+def test_the_given_callbacks_left_on_their_loss_default_score_zero(tmp_path):
+    from dlmusic.callbacks import training_callbacks
 
     namespace = solution_namespace()
-    namespace["make_callbacks"] = lambda out_dir, name: given(
-        out_dir, name, monitor="val_accuracy", mode="max"
-    )
+    namespace["make_callbacks"] = training_callbacks
     verdict = run_check(CHECKS["test-compile-and-callbacks"], namespace, tmp_path)
-    assert verdict.fraction == 0.0 and "dlmusic.callbacks.training_callbacks" in verdict.reason
+    assert verdict.fraction == 0.0 and "val_loss" in verdict.reason
 
 
 def test_a_learning_rate_that_does_not_decay_scores_zero(tmp_path):

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from dlmusic.callbacks import training_callbacks
 from dlmusic.composer.dataset import SPLITS
 from dlmusic.composer.model import INPUT_SHAPE
 from dlmusic.composer.rows import (
@@ -231,23 +232,8 @@ def compile_classifier(
 
 
 def make_callbacks(out_dir: str | Path, name: str) -> list[keras.callbacks.Callback]:
-    """TerminateOnNaN, ModelCheckpoint (best ``val_accuracy``, weights only) and CSVLogger.
-
-    Writes ``<out_dir>/<name>.weights.h5`` and ``<out_dir>/<name>.log.csv``.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.ModelCheckpoint(
-            out_dir / f"{name}.weights.h5",
-            monitor="val_accuracy",
-            mode="max",
-            save_best_only=True,
-            save_weights_only=True,
-        ),
-        keras.callbacks.CSVLogger(out_dir / f"{name}.log.csv"),
-    ]
+    """The given callbacks, keeping the weights of the best dev accuracy (``mode="max"``)."""
+    return training_callbacks(out_dir, name, monitor="val_accuracy", mode="max")
 
 
 def precision_recall(
