@@ -8,11 +8,18 @@ check the pipeline's verdict for every case.
 
 The adversarial cases are what breaks graders in a real term: invalid JSON, an
 empty file, an endless loop in a solution, ``sys.exit``, a killed kernel, a
-notebook deleting the grader's files, megabytes of output, stderr noise in a
-graded function, a tampered test cell, a deleted test cell, a memory bomb,
-a network download, a notebook that never ends, a changed kernel, inflated
-points, and a background process left running; for an assignment that hands
-in weights files, also missing weights and weights of the wrong shape.
+notebook deleting every file it can reach, megabytes of output, stderr noise in
+a graded function, a tampered test cell, a deleted test cell, a memory bomb, a
+network download, a notebook that never ends, a changed kernel, inflated
+points, a background process left running; and the crafty ones: scipy called
+under an alias, the grader's call tracer switched off, scipy patched to agree
+with a wrong answer, exceptions swallowed, comparisons faked, the machine
+searched for solutions, seed and gradebook, the course package and the
+grader's files written to, an IPython startup file, every visible process
+killed, a detached process that writes later, raw sockets; and what a real
+hand-in looks like: nbformat 3, "Copy of Copy of", a stale copy beside a newer
+one, a garbled ``timestamp.txt``. For an assignment that hands in weights
+files, also missing weights and weights of the wrong shape.
 """
 
 from __future__ import annotations
@@ -526,7 +533,7 @@ _CASES += [
         lambda release, solutions, perfect: _with_cell(perfect, STARTUP_FILE),
     ),
     _Case(
-        ExampleStudent("kills_everything", "zero", "", "SIGKILLs every process it can see"),
+        ExampleStudent("kills_everything", "zero", "killed", "SIGKILLs every process it sees"),
         lambda release, solutions, perfect: _with_cell(perfect, KILL_EVERYTHING),
     ),
     _Case(
