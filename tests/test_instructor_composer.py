@@ -11,7 +11,6 @@ grader does.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -21,10 +20,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from dlmusic.callbacks import training_callbacks  # noqa: E402
 from dlmusic.composer.model import weights_file  # noqa: E402
 from dlmusic.composer.rows import ROW_SHAPE  # noqa: E402
 from dlmusic.datasets.synthetic_scores import COMPOSERS  # noqa: E402
-from dlmusic_instructor import probe_runtime  # noqa: E402
 from dlmusic_instructor.assignments import composer  # noqa: E402
 from dlmusic_instructor.checks import (  # noqa: E402
     Check,
@@ -34,7 +33,7 @@ from dlmusic_instructor.checks import (  # noqa: E402
     Verdict,
     judge,
 )
-from dlmusic_instructor.executor import grade_locally  # noqa: E402
+from dlmusic_instructor.executor import grade_locally, judge_in_process  # noqa: E402
 from dlmusic_instructor.references.composer import build_resnet50, rows_from_page  # noqa: E402
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
@@ -58,32 +57,18 @@ def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context
 
 def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
     """Probe ``namespace`` (the stand-in for a notebook's globals) and judge, as the grader does."""
-    context = context_for(tmp_path)
-    spec, out = tmp_path / "spec" / check.grade_id, tmp_path / "out" / check.grade_id
-    spec.mkdir(parents=True)
-    out.mkdir(parents=True)
-    inputs = check.make_inputs(context) if check.make_inputs else {}
-    np.savez(spec / "inputs.npz", **inputs)
-    (spec / "probe.py").write_text(check.probe)
-    (spec / "forbidden.json").write_text(json.dumps(list(check.forbidden_calls)))
-    probe_runtime.run_probe(namespace, str(spec), str(out), check.timeout_s)
-    raw = json.loads((out / "status.json").read_text())
-    status = ProbeStatus(
-        ran=raw["ran"],
-        error=raw["error"],
-        forbidden=tuple(raw["forbidden"]),
-        tampered=raw["tampered"],
-    )
-    outputs = {}
-    if (out / "outputs.npz").is_file():
-        with np.load(out / "outputs.npz", allow_pickle=False) as archive:
-            outputs = {name: archive[name] for name in archive.files}
-    return judge(check, ProbeRun(inputs, outputs, out, context), status)
+    return judge_in_process(check, namespace, context_for(tmp_path), tmp_path)
 
 
 def solution_namespace() -> dict:
     """The solution notebook's answer cells, executed here (with the names they use)."""
-    namespace = {"np": np, "keras": keras, "Path": Path, "ROW_SHAPE": ROW_SHAPE}
+    namespace = {
+        "np": np,
+        "keras": keras,
+        "Path": Path,
+        "ROW_SHAPE": ROW_SHAPE,
+        "training_callbacks": training_callbacks,
+    }
     for cell in nbformat.read(SOLUTION, as_version=4).cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
             exec(cell.source, namespace)

@@ -9,7 +9,6 @@ student's kernel, then judge it as the grader does.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +18,9 @@ import scipy.special
 
 from dlmusic.problem_set.example_piece import piano_and_drums_midi
 from dlmusic.problem_set.piano_roll import midi_piano_roll
-from dlmusic_instructor import probe_runtime
 from dlmusic_instructor.assignments import problem_set
-from dlmusic_instructor.checks import Check, Context, ProbeRun, ProbeStatus, Verdict, judge
-from dlmusic_instructor.executor import grade_locally
+from dlmusic_instructor.checks import Check, Context, Verdict
+from dlmusic_instructor.executor import grade_locally, judge_in_process
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = COURSE_ROOT / "solutions" / "problem_set" / "problem_set.ipynb"
@@ -43,27 +41,7 @@ def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context
 
 def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
     """Probe ``namespace`` (the stand-in for a notebook's globals) and judge, as the grader does."""
-    context = context_for(tmp_path)
-    spec, out = tmp_path / "spec" / check.grade_id, tmp_path / "out" / check.grade_id
-    spec.mkdir(parents=True)
-    out.mkdir(parents=True)
-    inputs = check.make_inputs(context) if check.make_inputs else {}
-    np.savez(spec / "inputs.npz", **inputs)
-    (spec / "probe.py").write_text(check.probe)
-    (spec / "forbidden.json").write_text(json.dumps(list(check.forbidden_calls)))
-    probe_runtime.run_probe({"np": np, **namespace}, str(spec), str(out), check.timeout_s)
-    raw = json.loads((out / "status.json").read_text())
-    status = ProbeStatus(
-        ran=raw["ran"],
-        error=raw["error"],
-        forbidden=tuple(raw["forbidden"]),
-        tampered=raw["tampered"],
-    )
-    outputs = {}
-    if (out / "outputs.npz").is_file():
-        with np.load(out / "outputs.npz", allow_pickle=False) as archive:
-            outputs = {name: archive[name] for name in archive.files}
-    return judge(check, ProbeRun(inputs, outputs, out, context), status)
+    return judge_in_process(check, {"np": np, **namespace}, context_for(tmp_path), tmp_path)
 
 
 # --------------------------------------------------------------- whole notebooks

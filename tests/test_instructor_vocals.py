@@ -10,7 +10,6 @@ student's kernel, then judge it as the grader does.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import keras
@@ -23,10 +22,9 @@ from keras import layers
 from dlmusic.separation.data import FRAME_PROBLEMS
 from dlmusic.separation.model import LogMagnitude, weights_file
 from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT
-from dlmusic_instructor import probe_runtime
 from dlmusic_instructor.assignments import vocals
-from dlmusic_instructor.checks import Check, Context, ProbeRun, ProbeStatus, Verdict, judge
-from dlmusic_instructor.executor import grade_locally
+from dlmusic_instructor.checks import Check, Context, Verdict
+from dlmusic_instructor.executor import grade_locally, judge_in_process
 from dlmusic_instructor.heldout.vocals import heldout_tracks
 from dlmusic_instructor.references import vocals as reference
 
@@ -64,29 +62,7 @@ def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context
 
 def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
     """Probe ``namespace`` (the stand-in for a notebook's globals) and judge, as the grader does."""
-    context = context_for(tmp_path)
-    if not check.probe:
-        return judge(check, ProbeRun({}, {}, tmp_path, context), ProbeStatus())
-    spec, out = tmp_path / "spec" / check.grade_id, tmp_path / "out" / check.grade_id
-    spec.mkdir(parents=True)
-    out.mkdir(parents=True)
-    inputs = check.make_inputs(context) if check.make_inputs else {}
-    np.savez(spec / "inputs.npz", **inputs)
-    (spec / "probe.py").write_text(check.probe)
-    (spec / "forbidden.json").write_text(json.dumps(list(check.forbidden_calls)))
-    probe_runtime.run_probe({"np": np, **namespace}, str(spec), str(out), check.timeout_s)
-    raw = json.loads((out / "status.json").read_text())
-    status = ProbeStatus(
-        ran=raw["ran"],
-        error=raw["error"],
-        forbidden=tuple(raw["forbidden"]),
-        tampered=raw["tampered"],
-    )
-    outputs = {}
-    if (out / "outputs.npz").is_file():
-        with np.load(out / "outputs.npz", allow_pickle=False) as archive:
-            outputs = {name: archive[name] for name in archive.files}
-    return judge(check, ProbeRun(inputs, outputs, out, context), status)
+    return judge_in_process(check, {"np": np, **namespace}, context_for(tmp_path), tmp_path)
 
 
 def with_answer(**replaced) -> dict:

@@ -211,6 +211,24 @@ def grade_locally(
     return execution.verdicts
 
 
+def judge_in_process(check: Check, namespace: dict, context: Context, folder: Path) -> Verdict:
+    """Probe ``namespace`` (a stand-in for a notebook's globals) here, and judge it.
+
+    The same probe files, runtime and judge as a sandboxed run, without a kernel
+    or a sandbox: for unit tests of a check and for instructors trying one.
+    """
+    from dlmusic_instructor import probe_runtime
+
+    grader, out = Path(folder) / "grader", Path(folder) / "out"
+    inputs = _write_probes((check,), context, grader, out)
+    if check.probe:
+        probe_runtime.run_probe(
+            namespace, str(grader / check.grade_id), str(out / check.grade_id), check.timeout_s
+        )
+    run, status = _probe_result(check, context, out, inputs.get(check.grade_id, {}))
+    return judge(check, run, status)
+
+
 def with_probe_cells(notebook: NotebookNode, checks: tuple[Check, ...], root: str) -> NotebookNode:
     """A copy of ``notebook`` with one probe cell per check that has a probe."""
     probed = copy.deepcopy(notebook)
