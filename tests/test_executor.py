@@ -133,3 +133,12 @@ def test_the_drawn_inputs_depend_on_seed_student_and_cell():
     assert not np.array_equal(first.rng("x").normal(size=3), first.rng("y").normal(size=3))
     other_student = Context("b", "toy", Path("."), Path("."), seed=1)
     assert not np.array_equal(first.rng("x").normal(size=3), other_student.rng("x").normal(size=3))
+
+
+def test_grading_refuses_to_run_unconfined_unless_asked(tmp_path, monkeypatch):
+    from dlmusic_instructor import autograde, sandbox
+    from dlmusic_instructor.workspace import GradingError, Workspace
+
+    monkeypatch.setattr(sandbox, "bubblewrap_path", lambda: None)
+    with pytest.raises(GradingError, match="--unsandboxed"):
+        autograde.autograde_assignment(Workspace(tmp_path / "grading"), "problem_set")
