@@ -142,3 +142,17 @@ def test_grading_refuses_to_run_unconfined_unless_asked(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "bubblewrap_path", lambda: None)
     with pytest.raises(GradingError, match="--unsandboxed"):
         autograde.autograde_assignment(Workspace(tmp_path / "grading"), "problem_set")
+
+
+def test_a_check_that_fails_itself_costs_that_cell_and_says_whose_fault_it_is():
+    from dlmusic_instructor.checks import ProbeRun, ProbeStatus, judge
+
+    def broken(run):
+        raise RuntimeError("reference data missing")
+
+    context = Context("a", "toy", Path("."), Path("."), seed=1)
+    verdict = judge(
+        Check("broken", broken), ProbeRun({}, {}, Path("."), context), ProbeStatus(ran=True)
+    )
+    assert verdict.fraction == 0
+    assert "tell your instructor" in verdict.reason

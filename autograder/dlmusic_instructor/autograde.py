@@ -121,6 +121,8 @@ def autograde_assignment(
         path.name: nbformat.read(path, as_version=4)
         for path in workspace.release_notebooks(assignment)
     }
+    if len(release) != 1:
+        raise GradingError(f"{assignment} should release exactly one notebook, not {len(release)}")
     previous = {o.student: o for o in read_outcomes(workspace, assignment)}
 
     outcomes: dict[str, Outcome] = {}
@@ -139,8 +141,16 @@ def autograde_assignment(
             )
             for student in students
         ]
+        students_of = dict(zip(jobs, students, strict=True))
         for job in as_completed(jobs):
-            outcome, execution, notebook_name = job.result()
+            try:
+                outcome, execution, notebook_name = job.result()
+            except Exception as err:  # a grader fault costs one submission, not the batch
+                outcome, execution, notebook_name = (
+                    _grader_fault(students_of[job], assignment, sandboxed, err),
+                    None,
+                    next(iter(release)),
+                )
             _record(workspace, outcome, execution, release, notebook_name)
             outcomes[outcome.student] = outcome
             shutil.rmtree(scratch / outcome.student, ignore_errors=True)
@@ -151,6 +161,12 @@ def autograde_assignment(
     merged = {**previous, **outcomes}
     _write_outcomes(workspace, assignment, list(merged.values()))
     return sorted(outcomes.values(), key=lambda o: o.student)
+
+
+def _grader_fault(student: str, assignment: str, sandboxed: bool, err: Exception) -> Outcome:
+    """The outcome of a submission the grader itself failed on (an instructor's problem)."""
+    reason = f"the grader failed on this submission (not the student's fault): {err!r}"
+    return Outcome(student, assignment, reasons=[reason[:MAX_REASON_CHARS]], sandboxed=sandboxed)
 
 
 def read_outcomes(workspace: Workspace, assignment: str) -> list[Outcome]:

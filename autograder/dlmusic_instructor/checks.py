@@ -236,6 +236,10 @@ def judge(check: Check, run: ProbeRun, status: ProbeStatus) -> Verdict:
         return Verdict(
             check.grade_id, 0.0, f"the answer could not be checked: {type(err).__name__}: {err}"
         )
+    except Exception as err:  # a fault of the check itself must not stop the batch
+        return Verdict(
+            check.grade_id, 0.0, f"the grader's check failed (tell your instructor): {err!r}"[:300]
+        )
     if result is None:
         return Verdict(check.grade_id, 1.0, "")
     fraction, reason = result if isinstance(result, tuple) else (result, "partial credit")
