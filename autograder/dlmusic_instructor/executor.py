@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,8 @@ import nbformat
 import numpy as np
 from nbformat import NotebookNode
 
+import dlmusic
+from dlmusic_instructor import probe_runtime
 from dlmusic_instructor.checks import (
     Check,
     Context,
@@ -189,8 +192,6 @@ def grade_locally(
     ``submission`` is the folder of files the student handed in (weights);
     ``heldout`` where held-out data is built. Runs unsandboxed by default.
     """
-    import tempfile
-
     context = Context(
         student="local",
         assignment=assignment,
@@ -217,8 +218,6 @@ def judge_in_process(check: Check, namespace: dict, context: Context, folder: Pa
     The same probe files, runtime and judge as a sandboxed run, without a kernel
     or a sandbox: for unit tests of a check and for instructors trying one.
     """
-    from dlmusic_instructor import probe_runtime
-
     grader, out = Path(folder) / "grader", Path(folder) / "out"
     inputs = _write_probes((check,), context, grader, out)
     if check.probe:
@@ -393,8 +392,6 @@ def _run_job(
 
 def _python_paths() -> list[Path]:
     """Python, the virtual environment and the student package: what the job must read."""
-    import dlmusic
-
     paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
     package = Path(dlmusic.__file__).resolve().parent
     if not str(package).startswith(str(Path(sys.prefix).resolve())):
