@@ -184,3 +184,32 @@ def test_a_detached_process_dies_with_the_sandbox(tmp_path):
     assert "left it running" in result.output_tail
     time.sleep(6)
     assert not (tmp_path / "late.txt").exists()
+
+
+@needs_bubblewrap
+def test_a_hidden_folder_inside_a_readable_one_is_empty_in_the_sandbox(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "site-packages" / "dlmusic_instructor").mkdir(parents=True)
+    (venv / "site-packages" / "dlmusic_instructor" / "references.py").write_text("ANSWER = 42")
+    (venv / "site-packages" / "given.py").write_text("GIVEN = 1")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    code = f"""
+        import os
+        print("given", os.path.exists({str(venv / "site-packages" / "given.py")!r}))
+        print("listing", os.listdir({str(venv / "site-packages" / "dlmusic_instructor")!r}))
+    """
+    paths = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), venv]
+    prefix = bubblewrap_command(
+        check_bubblewrap(),
+        readable=paths,
+        writable={"/grading": scratch},
+        workdir="/grading",
+        env={"PATH": "/usr/bin:/bin"},
+        hidden=[venv / "site-packages" / "dlmusic_instructor"],
+    )
+    result = run_limited(
+        [*prefix, *python(code)], cwd=tmp_path, wall_limit_s=60, memory_limit_bytes=2 * GIB
+    )
+    assert "given True" in result.output_tail, result.output_tail
+    assert "listing []" in result.output_tail

@@ -373,6 +373,7 @@ def _run_job(
             readable=readable,
             writable={root: scratch},
             read_only_over={f"{root}/grader": scratch / "grader"},
+            hidden=_instructor_paths(readable),
             workdir=f"{root}/submission",
             env=env,
         )
@@ -397,6 +398,12 @@ def _python_paths() -> list[Path]:
     if not str(package).startswith(str(Path(sys.prefix).resolve())):
         paths.add(package)  # an editable install: the package's own folder only
     return sorted(paths)
+
+
+def _instructor_paths(readable: list[Path]) -> list[Path]:
+    """The instructor package's folder, when it lies inside a folder the job reads."""
+    package = Path(__file__).resolve().parent
+    return [package] if any(package.is_relative_to(path) for path in readable) else []
 
 
 def _last_line(output: str) -> str:

@@ -111,6 +111,7 @@ def bubblewrap_command(
     workdir: str,
     env: Mapping[str, str] | None = None,
     read_only_over: Mapping[str, str | Path] | None = None,
+    hidden: Sequence[str | Path] = (),
 ) -> list[str]:
     """The ``bwrap`` arguments that confine a job (the command follows them).
 
@@ -130,6 +131,9 @@ def bubblewrap_command(
     read_only_over : mapping of str to path, optional
         ``inside path -> outside folder`` bound read-only on top of a writable
         folder (the grader's probe files inside the scratch folder).
+    hidden : sequence of path
+        Folders inside ``readable`` ones replaced by an empty one (the instructor
+        package, should it be installed into the venv the job reads).
     """
     args = [
         program,
@@ -172,6 +176,8 @@ def bubblewrap_command(
         args += ["--bind", str(outside), inside]
     for inside, outside in (read_only_over or {}).items():
         args += ["--ro-bind", str(outside), inside]
+    for path in hidden:
+        args += ["--tmpfs", str(path), "--remount-ro", str(path)]
     args += ["--chdir", workdir, "--clearenv"]
     for name, value in (env or {}).items():
         args += ["--setenv", name, value]
