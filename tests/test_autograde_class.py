@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from dlmusic_instructor import cli
@@ -98,24 +99,35 @@ def autograded_text(workspace: Workspace, student: str) -> str:
     return (workspace.submission_dir(student, ASSIGNMENT, "autograded") / NOTEBOOK).read_text()
 
 
+def printed(workspace: Workspace, student: str) -> str:
+    """What the student's notebook printed while it was graded (stream outputs only)."""
+    notebook = nbformat.read(
+        workspace.submission_dir(student, ASSIGNMENT, "autograded") / NOTEBOOK, as_version=4
+    )
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+
+
 def test_student_code_could_not_reach_the_network(graded_class):
     workspace, _ = graded_class
-    assert "blocked:" in autograded_text(workspace, "downloads")
-    shown = autograded_text(workspace, "raw_network")
+    assert "blocked:" in printed(workspace, "downloads")
+    shown = printed(workspace, "raw_network")
     assert "raw socket refused" in shown
     assert "connection refused" in shown
 
 
 def test_no_secret_was_visible_to_student_code(graded_class):
     workspace, _ = graded_class
-    assert "secrets found: none | secret environment: none" in autograded_text(
-        workspace, "finds_secrets"
-    )
+    assert "secrets found: none | secret environment: none" in printed(workspace, "finds_secrets")
 
 
 def test_student_code_could_not_change_the_course_package_or_the_grader(graded_class):
     workspace, _ = graded_class
-    shown = autograded_text(workspace, "writes_shared")
+    shown = printed(workspace, "writes_shared")
     assert "wrote" not in shown
     assert shown.count("refused") == 3
     assert "SystemExit" not in (COURSE_ROOT / "lib" / "dlmusic" / "course.py").read_text()

@@ -338,12 +338,18 @@ FIND_SECRETS = (
     "    skip = ('/usr', '/proc', '/sys', '/dev')\n"
     "    folders[:] = [f for f in folders if os.path.join(top, f) not in skip]\n"
     "    for file in files:\n"
-    "        secret = file in ('gradebook.db', 'seed.json') or 'dlmusic_instructor' in top\n"
-    "        if secret or (file.endswith('.ipynb') and 'solutions' in top):\n"
-    "            found.append(os.path.join(top, file))\n"
-    "secret_env = sorted(k for k in os.environ if 'SEED' in k or 'HELDOUT' in k)\n"
+    "        grading = file in ('gradebook.db', 'seed.json') and 'site-packages' not in top\n"
+    "        answers = file.endswith('.ipynb') and 'solutions' in top\n"
+    "        instructor = 'dlmusic_instructor' in os.path.join(top, file)\n"
+    "        path = os.path.join(top, file)\n"
+    "        if (grading or answers or instructor) and os.path.getsize(path) > 0:\n"
+    "            found.append(path)\n"
+    "secret_env = sorted(k for k in os.environ if 'HELDOUT' in k or 'GRADING' in k)\n"
     "print('secrets found:', found or 'none', '| secret environment:', secret_env or 'none')\n"
 )
+"""Searches every folder it sees for the gradebook, the seed, solutions and the instructor
+package, and reports each such file that is not empty (nbgrader's own test gradebook in
+site-packages is no secret; the sandbox shows the instructor package's traces empty)."""
 WRITE_SHARED_FILES = (
     "import pathlib\n\nimport dlmusic\n\n"
     "for target in (\n"
@@ -433,7 +439,7 @@ _CASES = [
         lambda release, solutions, perfect: _with_cell(perfect, "import os\nos._exit(1)\n"),
     ),
     _Case(
-        ExampleStudent("deletes_files", "full", "", "deletes every file it can reach"),
+        ExampleStudent("deletes_files", "partial", "clean", "deletes every file it can reach"),
         lambda release, solutions, perfect: _with_cell(
             perfect,
             "import shutil\nfrom pathlib import Path\n"

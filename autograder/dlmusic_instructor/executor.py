@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,9 +164,10 @@ def grade_submission(
                     "the kernel died while running the notebook (os._exit, a crash, or killed)"
                 )
             execution.executed = without_probe_cells(ran)
-    elif job.killed_reason is None and job.returncode < 0:
+    elif job.killed_reason is None and (job.returncode < 0 or job.returncode > 128):
+        signal_number = -job.returncode if job.returncode < 0 else job.returncode - 128
         execution.problems.append(
-            f"the notebook's processes were killed (signal {-job.returncode}) before it finished"
+            f"the notebook's processes were killed (signal {signal_number}) before it finished"
         )
     elif job.killed_reason is None:
         execution.problems.append(f"the notebook could not be run: {_last_line(job.output_tail)}")
@@ -401,9 +403,22 @@ def _python_paths() -> list[Path]:
 
 
 def _instructor_paths(readable: list[Path]) -> list[Path]:
-    """The instructor package's folder, when it lies inside a folder the job reads."""
-    package = Path(__file__).resolve().parent
-    return [package] if any(package.is_relative_to(path) for path in readable) else []
+    """What of the instructor package lies inside the folders the job reads.
+
+    Its own folder (a non-editable install), its ``.dist-info`` (the file list) and
+    an editable install's ``.pth`` and finder (the repository's path).
+    """
+    site_packages = Path(sysconfig.get_paths()["purelib"]).resolve()
+    candidates = [
+        Path(__file__).resolve().parent,
+        *site_packages.glob("*dlmusic_instructor*"),
+        *site_packages.glob("__pycache__/*dlmusic_instructor*"),
+    ]
+    return [
+        path
+        for path in candidates
+        if path.exists() and any(path.is_relative_to(folder) for folder in readable)
+    ]
 
 
 def _last_line(output: str) -> str:

@@ -132,8 +132,8 @@ def bubblewrap_command(
         ``inside path -> outside folder`` bound read-only on top of a writable
         folder (the grader's probe files inside the scratch folder).
     hidden : sequence of path
-        Folders inside ``readable`` ones replaced by an empty one (the instructor
-        package, should it be installed into the venv the job reads).
+        Folders or files inside ``readable`` ones, shown empty (the instructor
+        package, its metadata and an editable install's hooks in the venv the job reads).
     """
     args = [
         program,
@@ -177,7 +177,10 @@ def bubblewrap_command(
     for inside, outside in (read_only_over or {}).items():
         args += ["--ro-bind", str(outside), inside]
     for path in hidden:
-        args += ["--tmpfs", str(path), "--remount-ro", str(path)]
+        if Path(path).is_dir():
+            args += ["--tmpfs", str(path), "--remount-ro", str(path)]
+        else:
+            args += ["--ro-bind", "/dev/null", str(path)]
     args += ["--chdir", workdir, "--clearenv"]
     for name, value in (env or {}).items():
         args += ["--setenv", name, value]
