@@ -60,6 +60,7 @@ PROBE_CELL_KEY = "dlmusic_probe"
 """Cell metadata key marking the grader's probe cells (removed before the record)."""
 INSIDE_ROOT = "/grading"
 """Where the scratch folder appears inside the sandbox."""
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 MAX_OUTPUT_BYTES = 64 * 2**20
 """An outputs.npz larger than this is not read (a probe answer is small)."""
 
@@ -163,7 +164,7 @@ def grade_submission(
                 execution.problems.append(
                     "the kernel died while running the notebook (os._exit, a crash, or killed)"
                 )
-            execution.executed = without_probe_cells(ran)
+            execution.executed = reproducible(without_probe_cells(ran))
     elif job.killed_reason is None and (job.returncode < 0 or job.returncode > 128):
         signal_number = -job.returncode if job.returncode < 0 else job.returncode - 128
         execution.problems.append(
@@ -257,6 +258,25 @@ def without_probe_cells(notebook: NotebookNode) -> NotebookNode:
     kept = copy.deepcopy(notebook)
     kept.cells = [cell for cell in kept.cells if PROBE_CELL_KEY not in cell.metadata]
     kept.metadata.pop("dlmusic_kernel_died", None)
+    return kept
+
+
+def reproducible(notebook: NotebookNode) -> NotebookNode:
+    """``notebook`` without what differs between two runs of the same code.
+
+    Widget views get ids numbered in order of appearance instead of random ones,
+    and the widgets' saved state (which no feedback page can play) is dropped, so
+    grading a submission again writes the same autograded notebook.
+    """
+    kept = copy.deepcopy(notebook)
+    kept.metadata.pop("widgets", None)
+    numbers: dict[str, str] = {}
+    for cell in kept.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW_MIME)
+            if isinstance(view, dict) and "model_id" in view:
+                model_id = str(view["model_id"])
+                view["model_id"] = numbers.setdefault(model_id, f"widget-{len(numbers)}")
     return kept
 
 
