@@ -287,9 +287,28 @@ def _record(
     except SubmissionError as err:
         outcome.reasons.append(str(err))
         timestamp = None
-    with workspace.gradebook() as book, warnings.catch_warnings():
-        # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings; the rows are right.
+    with warnings.catch_warnings():
+        # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings (also while the
+        # gradebook closes); the rows are right.
         warnings.simplefilter("ignore", SAWarning)
+        _write_grades(workspace, outcome, verdicts, answers, timestamp)
+    destination = workspace.submission_dir(student, assignment, "autograded")
+    shutil.rmtree(destination, ignore_errors=True)
+    destination.mkdir(parents=True)
+    shown = notebook if notebook is not None else (submitted or release[name])
+    nbformat.write(_with_verdicts(shown, verdicts, outcome), destination / name)
+
+
+def _write_grades(
+    workspace: Workspace,
+    outcome: Outcome,
+    verdicts: dict[str, Verdict],
+    answers: dict[str, bool],
+    timestamp: str | None,
+) -> None:
+    """Scores of every graded cell into the gradebook; manual answers wait for a person."""
+    assignment, student = outcome.assignment, outcome.student
+    with workspace.gradebook() as book:
         book.update_or_create_student(student)
         kwargs = {"timestamp": timestamp} if timestamp else {}
         submission = book.update_or_create_submission(assignment, student, **kwargs)
@@ -318,11 +337,6 @@ def _record(
                         f"({why[:MAX_REASON_CHARS]})"
                     )
         book.db.commit()
-    destination = workspace.submission_dir(student, assignment, "autograded")
-    shutil.rmtree(destination, ignore_errors=True)
-    destination.mkdir(parents=True)
-    shown = notebook if notebook is not None else (submitted or release[name])
-    nbformat.write(_with_verdicts(shown, verdicts, outcome), destination / name)
 
 
 def _readable(path: Path) -> NotebookNode | None:
