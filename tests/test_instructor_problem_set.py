@@ -47,19 +47,6 @@ def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
 # --------------------------------------------------------------- whole notebooks
 
 
-def test_every_autograded_cell_has_one_check():
-    import nbformat
-
-    notebook = nbformat.read(SOLUTION, as_version=4)
-    autograded = [
-        cell.metadata.nbgrader["grade_id"]
-        for cell in notebook.cells
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
-    ]
-    assert autograded == list(CHECKS)
-    assert not any("HIDDEN TESTS" in cell.source for cell in notebook.cells)
-
-
 @pytest.fixture
 def grading_env(monkeypatch, tmp_path):
     monkeypatch.setenv("DLMUSIC_MODE", "quick")
@@ -99,15 +86,6 @@ def test_the_release_earns_nothing_and_says_why(grading_env):
 
 
 # --------------------------------------------------------------- inputs
-
-
-def test_inputs_are_fixed_by_the_context_and_differ_between_students(tmp_path):
-    check = CHECKS["test-median-filter"]
-    first = check.make_inputs(context_for(tmp_path))
-    again = check.make_inputs(context_for(tmp_path))
-    other = check.make_inputs(context_for(tmp_path, student="grace"))
-    assert all(np.array_equal(first[name], again[name]) for name in first)
-    assert not np.array_equal(first["image_0"], other["image_0"])
 
 
 # --------------------------------------------------------------- 1.2 median filter
