@@ -32,6 +32,7 @@ from dlmusic.datasets.records import ScorePage
 from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
 from dlmusic.datasets.synthetic_scores import COMPOSERS, build_synthetic_scores
 from dlmusic.errors import DlmusicError
+from dlmusic_instructor.heldout import refuse_unfit_weights_file
 from dlmusic_instructor.references.composer import build_resnet50, piece_vote, rows_from_page
 
 HELDOUT_PAGES_PER_PIECE = {"quick": 1, "full": None}
@@ -136,10 +137,7 @@ def load_submitted_resnet50(submission: Path) -> keras.Model:
         the network.
     """
     path = weights_file("resnet50", submission)
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise DlmusicError(f"{path.name} is not a regular file")
-    if path.is_file() and path.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise DlmusicError(f"{path.name} is larger than {MAX_WEIGHTS_BYTES // 2**20} MB")
+    refuse_unfit_weights_file(path, MAX_WEIGHTS_BYTES)
     return load_saved_weights(build_resnet50(len(COMPOSERS)), path, "ResNet50")
 
 

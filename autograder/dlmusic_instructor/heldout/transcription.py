@@ -30,6 +30,7 @@ from dlmusic.transcription.data import PianoClip, load_clips, predict_posteriorg
 from dlmusic.transcription.notes import posteriorgram_to_notes
 from dlmusic.transcription.saved import MODEL_CONFIGS, weights_file
 from dlmusic.transcription.targets import NoteList
+from dlmusic_instructor.heldout import refuse_unfit_weights_file
 from dlmusic_instructor.references.transcription import build_model, mean_scores
 
 MAX_WEIGHTS_BYTES = 16 * 2**20
@@ -95,13 +96,7 @@ def load_submitted_model(name: str, folder: Path) -> keras.Model:
         The file is missing, not a regular file, too large, or does not fit the network.
     """
     path = weights_file(name, folder)
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise DlmusicError(f"{path.name} is not a regular file")
-    if path.is_file() and path.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise DlmusicError(
-            f"{path.name} is {path.stat().st_size / 2**20:.0f} MB, larger than any "
-            f"network of this notebook ({MAX_WEIGHTS_BYTES // 2**20} MB at most)"
-        )
+    refuse_unfit_weights_file(path, MAX_WEIGHTS_BYTES)
     if not path.is_file():
         raise DlmusicError(f"no saved weights for the {name} network at {path}")
     model = build_model(**MODEL_CONFIGS[name], name=f"nmp_{name}")

@@ -25,6 +25,7 @@ from dlmusic.errors import DlmusicError
 from dlmusic.separation.data import TrackStems, load_stems
 from dlmusic.separation.metrics import mixture_as_estimate, separation_scores
 from dlmusic.separation.model import weights_file
+from dlmusic_instructor.heldout import refuse_unfit_weights_file
 from dlmusic_instructor.references.vocals import build_model, separate_track
 
 HELDOUT_SIZES = {"quick": (2, 8.0), "full": (None, None)}
@@ -73,10 +74,7 @@ def load_saved_model(path: Path, description: str = "mask network") -> keras.Mod
         the network.
     """
     path = Path(path)
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise DlmusicError(f"{path.name} is not a regular file")
-    if path.is_file() and path.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise DlmusicError(f"{path.name} is larger than {MAX_WEIGHTS_BYTES // 2**20} MB")
+    refuse_unfit_weights_file(path, MAX_WEIGHTS_BYTES)
     return load_saved_weights(build_model(), path, description)
 
 
