@@ -39,7 +39,7 @@ from dlmusic.errors import SubmissionError
 from dlmusic_instructor.checks import Check, Context, Verdict, checks_for
 from dlmusic_instructor.collect import read_timestamp
 from dlmusic_instructor.executor import Execution, Limits, grade_submission
-from dlmusic_instructor.repair import repair_file
+from dlmusic_instructor.repair import cell_grade_id, repair_file
 from dlmusic_instructor.sandbox import SandboxUnavailable, check_bubblewrap
 from dlmusic_instructor.workspace import GradingError, Workspace
 
@@ -190,25 +190,27 @@ def executable_notebook(submitted: NotebookNode, release: NotebookNode) -> Noteb
     """
     notebook = copy.deepcopy(submitted)
     locked = {
-        _grade_id(cell): cell
+        cell_grade_id(cell): cell
         for cell in release.cells
-        if _grade_id(cell) and cell.metadata["nbgrader"].get("locked")
+        if cell_grade_id(cell) and cell.metadata["nbgrader"].get("locked")
     }
     cells = []
     for cell in notebook.cells:
-        grade_id = _grade_id(cell)
+        grade_id = cell_grade_id(cell)
         if grade_id in locked:
             cells.append(copy.deepcopy(locked[grade_id]))
         else:
             cells.append(cell)
-    present = {_grade_id(cell) for cell in cells}
+    present = {cell_grade_id(cell) for cell in cells}
     previous_id = None
     for cell in release.cells:
-        grade_id = _grade_id(cell)
+        grade_id = cell_grade_id(cell)
         if grade_id and grade_id not in present:
             position = 0
             if previous_id is not None:
-                position = 1 + max(i for i, c in enumerate(cells) if _grade_id(c) == previous_id)
+                position = 1 + max(
+                    i for i, c in enumerate(cells) if cell_grade_id(c) == previous_id
+                )
             cells.insert(position, copy.deepcopy(cell))
             present.add(grade_id)
         if grade_id:
@@ -216,10 +218,6 @@ def executable_notebook(submitted: NotebookNode, release: NotebookNode) -> Noteb
     notebook.cells = cells
     notebook.metadata["kernelspec"] = copy.deepcopy(release.metadata.get("kernelspec", {}))
     return notebook
-
-
-def _grade_id(cell: NotebookNode) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def _grade_one(
@@ -349,13 +347,15 @@ def _readable(path: Path) -> NotebookNode | None:
 def _manual_answers(notebook: NotebookNode | None, release: NotebookNode) -> dict[str, bool]:
     """``grade_id -> changed`` for each manually graded answer cell."""
     stubs = {
-        _grade_id(cell): cell.source.strip()
+        cell_grade_id(cell): cell.source.strip()
         for cell in release.cells
-        if _grade_id(cell)
+        if cell_grade_id(cell)
         and cell.metadata["nbgrader"].get("solution")
         and cell.metadata["nbgrader"].get("grade")
     }
-    given = {_grade_id(cell): cell.source.strip() for cell in (notebook.cells if notebook else [])}
+    given = {
+        cell_grade_id(cell): cell.source.strip() for cell in (notebook.cells if notebook else [])
+    }
     return {
         grade_id: bool(given.get(grade_id)) and given[grade_id] != stub
         for grade_id, stub in stubs.items()
@@ -368,7 +368,7 @@ def _with_verdicts(
     """A copy whose test cells end with the grader's verdict line (no hidden test source)."""
     shown = copy.deepcopy(notebook)
     for cell in shown.cells:
-        grade_id = _grade_id(cell)
+        grade_id = cell_grade_id(cell)
         if cell.cell_type != "code" or grade_id not in verdicts:
             continue
         points = cell.metadata["nbgrader"].get("points", 0)

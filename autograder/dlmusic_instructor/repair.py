@@ -294,11 +294,11 @@ def _graded_release_cells(release: NotebookNode) -> dict[str, int]:
     return {
         gid: index
         for index, cell in enumerate(release.cells)
-        if (gid := _grade_id(cell)) is not None
+        if (gid := cell_grade_id(cell)) is not None
     }
 
 
-def _grade_id(cell: NotebookNode) -> str | None:
+def cell_grade_id(cell: NotebookNode) -> str | None:
     """The cell's nbgrader grade_id, or None if it has none."""
     metadata = cell.get("metadata", {}).get("nbgrader") or {}
     gid = metadata.get("grade_id") if isinstance(metadata, dict) else None
@@ -385,7 +385,7 @@ def _restore_matched(
     actions = []
     for index in graded.values():
         if index not in matches:
-            gid = _grade_id(release.cells[index])
+            gid = cell_grade_id(release.cells[index])
             actions.append(f"graded cell '{gid}' is missing (nbgrader will restore it)")
             continue
         cell = cells[matches[index].submitted]
@@ -409,7 +409,7 @@ def _match_by_grade_id(
     """
     copies: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
-        gid = _grade_id(cell)
+        gid = cell_grade_id(cell)
         if gid in graded:
             copies.setdefault(gid, []).append(index)
     matches, demoted = {}, []
@@ -427,7 +427,7 @@ def _match_by_grade_id(
 
 def _is_free(cell: NotebookNode, graded: dict[str, int]) -> bool:
     """Whether a submitted cell may be matched: no grade_id, or one the release lacks."""
-    return _grade_id(cell) not in graded
+    return cell_grade_id(cell) not in graded
 
 
 def _match_by_content(
@@ -447,13 +447,13 @@ def _match_by_content(
         text = _normalised(release_cell.source)
         if index in matches or _is_solution(release_cell) or not text:
             continue
-        is_graded = _grade_id(release_cell) is not None
+        is_graded = cell_grade_id(release_cell) is not None
         candidates = [
             position
             for position, cell in enumerate(cells)
             if position not in claimed
             and cell.cell_type == release_cell.cell_type
-            and (_is_free(cell, graded) if is_graded else _grade_id(cell) is None)
+            and (_is_free(cell, graded) if is_graded else cell_grade_id(cell) is None)
         ]
         scores = {p: 1.0 for p in candidates if texts[p] == text} or {
             p: _similarity(text, texts[p], NEAR_EXACT_RATIO) for p in candidates
@@ -598,7 +598,7 @@ def _solution_score(
     """
     overlap = _stub_overlap(release_cell.source, cell.source)
     return (
-        _grade_id(cell) is not None,
+        cell_grade_id(cell) is not None,
         overlap > 0,
         _is_edited(cell, release_cell),
         overlap,
@@ -616,8 +616,8 @@ def _restore_cell(cell: NotebookNode, release_cell: NotebookNode, with_ids: bool
     str or None
         The log line (without how it was matched), or None if nothing differed.
     """
-    gid = _grade_id(release_cell)
-    old_gid = _grade_id(cell)
+    gid = cell_grade_id(release_cell)
+    old_gid = cell_grade_id(cell)
     restored = []
     if cell.cell_type != release_cell.cell_type:
         _set_cell_type(cell, release_cell.cell_type)
@@ -660,7 +660,7 @@ def _drop_stray_metadata(cells: list[NotebookNode], claimed: set[int]) -> list[s
     actions = []
     for index, cell in enumerate(cells):
         if index not in claimed and cell.metadata.get("nbgrader"):
-            gid = _grade_id(cell)
+            gid = cell_grade_id(cell)
             del cell.metadata["nbgrader"]
             actions.append(
                 f"removed nbgrader metadata (grade_id {gid!r}) from cell {index + 1}, "
@@ -701,7 +701,7 @@ def _reorder(
         segments[-1][1].append(cell)
     segments.sort(key=lambda segment: segment[0])
     reordered = [cell for _, segment in segments for cell in segment]
-    return reordered, [_grade_id(release.cells[r]) or "" for r in moved]
+    return reordered, [cell_grade_id(release.cells[r]) or "" for r in moved]
 
 
 def _ensure_unique_ids(cells: list[NotebookNode], release_ids: set[str]) -> list[str]:
@@ -712,9 +712,9 @@ def _ensure_unique_ids(cells: list[NotebookNode], release_ids: set[str]) -> list
     """
     taken: set[str] = set()
     renamed = 0
-    for number in sorted(range(len(cells)), key=lambda k: _grade_id(cells[k]) is None):
+    for number in sorted(range(len(cells)), key=lambda k: cell_grade_id(cells[k]) is None):
         cell, current = cells[number], cells[number].get("id")
-        may_hold = _grade_id(cell) is not None or current not in release_ids
+        may_hold = cell_grade_id(cell) is not None or current not in release_ids
         if isinstance(current, str) and _VALID_CELL_ID.match(current) and may_hold:
             if current not in taken:
                 taken.add(current)
