@@ -2,6 +2,9 @@
 # System packages dlmusic needs, installed with apt where missing:
 #   fluidsynth + libfluidsynth3   MIDI -> audio (pyfluidsynth loads the library)
 #   fluid-soundfont-gm            the FluidR3 General MIDI soundfont
+#   fluidr3mono-gm-soundfont, timgm6mb-soundfont, musescore-general-soundfont-small,
+#   csound-soundfont              further pianos and voices (.sf2 and .sf3): several timbres in
+#                                 training, one held out (transcription, vocals)
 #   libcairo2                     SVG -> PNG for engraved scores (cairosvg)
 #   ffmpeg                        MUSDB18 .stem.mp4 decoding (optional)
 #   bubblewrap                    the sandbox each submission is graded in (instructors)
@@ -9,7 +12,8 @@
 # rendering then falls back to pretty_midi's bundled TimGM6mb soundfont.
 set -euo pipefail
 
-packages=(fluidsynth libfluidsynth3 fluid-soundfont-gm libcairo2 ffmpeg bubblewrap)
+packages=(fluidsynth libfluidsynth3 fluid-soundfont-gm fluidr3mono-gm-soundfont timgm6mb-soundfont
+          musescore-general-soundfont-small csound-soundfont libcairo2 ffmpeg bubblewrap)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "install-system-deps: no apt here; install with your package manager: ${packages[*]}"
