@@ -10,11 +10,17 @@ import pytest
 
 from dlmusic import synth
 from dlmusic.errors import DlmusicError, MidiError, MissingFileError, SoundfontError
-from dlmusic.synth import SOUNDFONT_ENV_VAR, find_soundfont, load_midi, render_midi
+from dlmusic.synth import (
+    SOUNDFONT_ENV_VAR,
+    find_soundfont,
+    installed_soundfonts,
+    load_midi,
+    render_midi,
+)
 
 SR = 22050
 FLUIDR3_PATH = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-TIMGM_PATH = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+TIMGM_PATH = next(path for path in synth.SOUNDFONTS["TimGM6mb"] if path.is_file())
 HAS_FLUIDR3 = any(path.is_file() for path in synth.SOUNDFONTS["FluidR3_GM"])
 
 
@@ -90,7 +96,9 @@ def test_find_soundfont_of_unknown_name_raises_soundfont_error(name):
 def test_find_soundfont_of_non_sf2_file_raises_soundfont_error(tmp_path):
     not_a_font = tmp_path / "piano.txt"
     not_a_font.write_text("not a soundfont")
-    with pytest.raises(SoundfontError, match=r"piano\.txt' is neither .* nor an \.sf2 file"):
+    with pytest.raises(
+        SoundfontError, match=r"piano\.txt' is neither .* nor an \.sf2 or \.sf3 file"
+    ):
         find_soundfont(str(not_a_font))
 
 
@@ -228,3 +236,23 @@ def test_find_soundfont_treats_an_empty_env_var_as_unset(monkeypatch):
 def test_render_midi_rejects_a_non_positive_duration():
     with pytest.raises(ValueError, match="duration_s must be positive"):
         render_midi(single_note_midi(), duration_s=-1.0)
+
+
+def test_installed_soundfonts_lists_known_names_and_always_timgm():
+    names = installed_soundfonts()
+    assert "TimGM6mb" in names
+    assert set(names) <= set(synth.SOUNDFONTS)
+
+
+@pytest.mark.skipif(
+    not any(path.is_file() for path in synth.SOUNDFONTS["MuseScore_General_Lite"]),
+    reason="Debian's musescore-general-soundfont-small (.sf3) is not installed",
+)
+def test_sf3_soundfont_renders_by_name_and_by_path():
+    font = find_soundfont("MuseScore_General_Lite")
+    assert font.suffix == ".sf3"
+    midi = single_note_midi(pitch=60, end=0.5)
+    by_name = render_midi(midi, soundfont="MuseScore_General_Lite", duration_s=1.0)
+    by_path = render_midi(midi, soundfont=str(font), duration_s=1.0)
+    assert np.abs(by_name).max() > 0.01
+    np.testing.assert_array_equal(by_name, by_path)

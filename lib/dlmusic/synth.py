@@ -3,13 +3,18 @@
 The offline datasets are rendered here, and notebooks use :func:`render_midi`
 to *audiate* a transcription (turn predicted notes back into sound).
 
-Soundfonts, by name (:data:`SOUNDFONTS`):
+Soundfonts, by name (:data:`SOUNDFONTS`), each a different set of recorded
+instruments, so the same MIDI sounds like a different piano or voice in each:
 
 - ``"FluidR3_GM"``: Debian's ``fluid-soundfont-gm`` (141 MB, good piano);
-- ``"TimGM6mb"``: the 6 MB General MIDI font shipped inside ``pretty_midi``,
-  the fallback where no system font is installed.
+- ``"FluidR3Mono_GM"``: Debian's ``fluidr3mono-gm-soundfont`` (.sf3, mono samples);
+- ``"MuseScore_General_Lite"``: Debian's ``musescore-general-soundfont-small`` (.sf3);
+- ``"GMbank"``: csound's ``sf_GMbank.sf2`` (Debian's ``csound-soundfont``);
+- ``"TimGM6mb"``: the 6 MB General MIDI font (Debian's ``timgm6mb-soundfont``, and
+  shipped inside ``pretty_midi``), the fallback where no system font is installed.
 
-``$DLMUSIC_SOUNDFONT`` may name either, or a path to any ``.sf2`` file.
+``$DLMUSIC_SOUNDFONT`` may name any of them, or a path to any ``.sf2`` or ``.sf3``
+file. :func:`installed_soundfonts` lists the names found on this machine.
 """
 
 from __future__ import annotations
@@ -29,8 +34,19 @@ SOUNDFONTS: dict[str, tuple[Path, ...]] = {
         Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
         Path("/usr/share/soundfonts/FluidR3_GM.sf2"),
     ),
-    "TimGM6mb": (Path(pretty_midi.__file__).parent / "TimGM6mb.sf2",),
+    "FluidR3Mono_GM": (Path("/usr/share/sounds/sf3/FluidR3Mono_GM.sf3"),),
+    "MuseScore_General_Lite": (Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"),),
+    "GMbank": (
+        Path("/usr/share/sounds/sf2/sf_GMbank.sf2"),
+        Path("/usr/share/samples/sf_GMbank.sf2"),
+    ),
+    "TimGM6mb": (
+        Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
+        Path(pretty_midi.__file__).parent / "TimGM6mb.sf2",
+    ),
 }
+SOUNDFONT_SUFFIXES = (".sf2", ".sf3")
+"""File types FluidSynth reads (``.sf3``: samples compressed with Ogg Vorbis)."""
 PREFERRED_SOUNDFONTS = ("FluidR3_GM", "TimGM6mb")
 RENDER_GAIN = 4.0
 """Linear gain applied to FluidSynth's output (full scale = 1.0).
@@ -46,7 +62,7 @@ def find_soundfont(name: str | None = None) -> Path:
     Parameters
     ----------
     name : str or None
-        A key of :data:`SOUNDFONTS`, a path to an ``.sf2`` file, or ``None``
+        A key of :data:`SOUNDFONTS`, a path to an ``.sf2`` or ``.sf3`` file, or ``None``
         for ``$DLMUSIC_SOUNDFONT`` or else the first installed font of
         :data:`PREFERRED_SOUNDFONTS`.
 
@@ -69,11 +85,24 @@ def find_soundfont(name: str | None = None) -> Path:
             raise SoundfontError(f"soundfont {name!r} is not installed (looked in {places})")
         return found
     path = Path(name).expanduser()
-    if path.suffix.lower() != ".sf2" or not path.is_file():
+    if path.suffix.lower() not in SOUNDFONT_SUFFIXES or not path.is_file():
         raise SoundfontError(
-            f"{name!r} is neither a known soundfont ({', '.join(SOUNDFONTS)}) nor an .sf2 file"
+            f"{name!r} is neither a known soundfont ({', '.join(SOUNDFONTS)}) "
+            "nor an .sf2 or .sf3 file"
         )
     return path
+
+
+def installed_soundfonts() -> list[str]:
+    """Names of the :data:`SOUNDFONTS` installed here, in the order they are listed.
+
+    Returns
+    -------
+    list of str
+        Keys of :data:`SOUNDFONTS` whose file exists (``"TimGM6mb"`` is always
+        there, inside ``pretty_midi``).
+    """
+    return [name for name in SOUNDFONTS if _installed(name) is not None]
 
 
 def _installed(name: str) -> Path | None:
