@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from dlmusic.datasets import cli
+from dlmusic.errors import DatasetError
 from dlmusic_instructor import demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,7 @@ def test_demo_builds_summarises_and_plots_every_dataset(data_dir, tmp_path, caps
 
 
 def test_cli_summary_of_unbuilt_data_fails_with_the_build_command(data_dir):
-    with pytest.raises(Exception, match="build_synthetic"):
+    with pytest.raises(DatasetError, match=r"build_synthetic\.py piano --size quick"):
         cli.main(["summary", "--size", "quick"])
 
 
