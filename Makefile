@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml autograder/pyproject.toml .ci/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,musdb]" -e ./autograder
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,musdb]" -e ./autograder
 	touch $@
 
 system-deps:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def pyproject_requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return [*project["dependencies"], *extras["dev"], *extras["musdb"]]
+    return [*project["dependencies"], *extras["dev"], *extras["local"], *extras["musdb"]]
 
 
 def conda_pip_requirements() -> list[str]:
