@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -33,7 +32,6 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
-from sqlalchemy.exc import SAWarning
 
 from dlmusic.errors import SubmissionError
 from dlmusic_instructor.checks import Check, Context, Verdict, checks_for
@@ -285,11 +283,7 @@ def _record(
     except SubmissionError as err:
         outcome.reasons.append(str(err))
         timestamp = None
-    with warnings.catch_warnings():
-        # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings (also while the
-        # gradebook closes); the rows are right.
-        warnings.simplefilter("ignore", SAWarning)
-        _write_grades(workspace, outcome, verdicts, answers, timestamp)
+    _write_grades(workspace, outcome, verdicts, answers, timestamp)
     destination = workspace.submission_dir(student, assignment, "autograded")
     shutil.rmtree(destination, ignore_errors=True)
     destination.mkdir(parents=True)

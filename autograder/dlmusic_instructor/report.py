@@ -11,7 +11,15 @@
   with the reason alone for a submission nbgrader could not grade. Feedback
   folders hold these pages only: weights and other handed-in files are never
   copied there;
+- :func:`grade_table`: one row per student with the automatic points, the points
+  of manually graded answers (marked, and still waiting for a person), the total,
+  and why points were lost;
 - :func:`summary_table`: the score distribution and the tests failed most.
+
+Points are always split the same way (:class:`PointsSplit`): a graded cell that is
+also a solution cell is a manually graded answer, every other graded cell is
+automatic. An answer waiting for manual grading counts 0 in nbgrader's total
+until a person marks it, so the tables show those points apart.
 
 The grader's outcomes (``reports/outcomes-<assignment>.json``) are read per
 student and leniently: an entry with missing or unknown fields still counts,
@@ -33,6 +41,7 @@ import shutil
 import stat
 import statistics
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from dlmusic.datasets.summary import format_table
@@ -47,6 +56,62 @@ FEEDBACK_NOT_COPIED = ("*.h5", "*.orig", "timestamp.txt")
 NBGRADER_IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
 """nbgrader's own default ``CourseDirectory.ignore``, kept when adding to it."""
 _NOTES = re.compile(r"<div class='dlmusic-grader-notes'>.*?</div>", re.DOTALL)
+WAITING_REASON = "waiting for manual grading"
+"""How :mod:`dlmusic_instructor.autograde` marks a manually graded answer left to a person."""
+
+
+@dataclass(frozen=True)
+class PointsSplit:
+    """One submission's points, split into automatic and manually graded ones.
+
+    Attributes
+    ----------
+    automatic, automatic_max : float
+        Points earned on, and available in, the automatically graded cells.
+    manual, manual_max : float
+        Points earned on, and available in, the manually graded answers a person
+        has marked (or that scored 0 automatically because they were left blank).
+    waiting_max : float
+        Points of the answers still waiting for a person (0 in nbgrader's total).
+    waiting_cells : tuple of str
+        The grade ids of those answers.
+    """
+
+    automatic: float = 0.0
+    automatic_max: float = 0.0
+    manual: float = 0.0
+    manual_max: float = 0.0
+    waiting_max: float = 0.0
+    waiting_cells: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> float:
+        """nbgrader's score: automatic plus marked manual points."""
+        return self.automatic + self.manual
+
+    @property
+    def total_max(self) -> float:
+        """Every point of the assignment."""
+        return self.automatic_max + self.manual_max + self.waiting_max
+
+
+def points_split(submission) -> PointsSplit:
+    """The :class:`PointsSplit` of an nbgrader ``SubmittedAssignment``."""
+    automatic = automatic_max = manual = manual_max = waiting_max = 0.0
+    waiting: list[str] = []
+    for notebook in submission.notebooks:
+        answers = {cell.name for cell in notebook.notebook.solution_cells}
+        for grade in notebook.grades:
+            if grade.name not in answers:
+                automatic += grade.score
+                automatic_max += grade.max_score
+            elif grade.needs_manual_grade:
+                waiting_max += grade.max_score
+                waiting.append(grade.name)
+            else:
+                manual += grade.score
+                manual_max += grade.max_score
+    return PointsSplit(automatic, automatic_max, manual, manual_max, waiting_max, tuple(waiting))
 
 
 def export_grades(workspace: Workspace) -> tuple[Path, Path]:
@@ -96,6 +161,7 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
                                 "reason": reason,
                             }
                         )
+                split = points_split(submission)
                 total_rows.append(
                     {
                         **identity,
@@ -103,6 +169,11 @@ def export_grades(workspace: Workspace) -> tuple[Path, Path]:
                         "late_penalty": submission.late_submission_penalty or 0.0,
                         "score": submission.score,
                         "max_score": submission.max_score,
+                        "automatic_score": split.automatic,
+                        "automatic_max_score": split.automatic_max,
+                        "manual_score": split.manual,
+                        "manual_max_score": split.manual_max,
+                        "waiting_for_manual_grading": split.waiting_max,
                         "graded": outcome.graded if outcome else before.get("graded", ""),
                         "reasons": (
                             " | ".join(_all_reasons(outcome, collection.get(student.id)))
@@ -214,11 +285,17 @@ def read_outcomes_by_student(workspace: Workspace, assignment: str) -> dict[str,
 
 
 def summary_table(workspace: Workspace, assignment: str) -> str:
-    """Score distribution, failures, seconds per submission and the tests failed most."""
+    """Score distribution, failures, seconds per submission and the tests failed most.
+
+    The mean is given for the total and for the automatic points alone, with how
+    many students have answers waiting for manual grading and how many points those
+    hold (counted 0 in the total until marked).
+    """
     outcomes = list(read_outcomes_by_student(workspace, assignment).values())
     with workspace.gradebook() as book:
         submissions = book.assignment_submissions(assignment)
         scores = [s.score for s in submissions]
+        splits = [points_split(s) for s in submissions]
         max_score = book.find_assignment(assignment).max_score
         lost = Counter(
             grade.name
@@ -237,6 +314,14 @@ def summary_table(workspace: Workspace, assignment: str) -> str:
             "submissions": str(len(scores)),
             "not_gradable": str(sum(not o.graded for o in outcomes)),
             "mean": f"{statistics.fmean(scores):.1f}/{max_score:g}",
+            "mean_automatic": (
+                f"{statistics.fmean(s.automatic for s in splits):.1f}"
+                f"/{max(s.automatic_max for s in splits):g}"
+            ),
+            "waiting_for_manual": (
+                f"{sum(bool(s.waiting_max) for s in splits)} students, "
+                f"{sum(s.waiting_max for s in splits):g} points"
+            ),
             "median": f"{statistics.median(scores):.1f}",
             "min": f"{min(scores):.1f}",
             "max": f"{max(scores):.1f}",
@@ -253,7 +338,9 @@ def summary_table(workspace: Workspace, assignment: str) -> str:
     ]
     parts = [
         format_table(overview, f"Grading summary: {assignment}"),
-        format_table(bands, "Score distribution"),
+        format_table(
+            bands, "Score distribution (total; answers waiting for manual grading count 0)"
+        ),
     ]
     if failing:
         parts.append(format_table(failing, "Tests failed most"))
@@ -261,7 +348,12 @@ def summary_table(workspace: Workspace, assignment: str) -> str:
 
 
 def grade_table(workspace: Workspace, assignment: str) -> str:
-    """One row per student: score, points, and the first reason points were lost."""
+    """One row per student: automatic points, manual points, points waiting, total, and why.
+
+    ``automatic`` and ``manual`` are earned/available; ``waiting`` is the points of
+    answers no person has marked yet (nbgrader's ``total`` counts them 0 until then);
+    ``why`` is the first reason points were lost, else which answers wait.
+    """
     outcomes = read_outcomes_by_student(workspace, assignment)
     rows = []
     with workspace.gradebook() as book:
@@ -269,15 +361,25 @@ def grade_table(workspace: Workspace, assignment: str) -> str:
             book.assignment_submissions(assignment), key=lambda s: s.student.id
         ):
             outcome = outcomes.get(submission.student.id)
-            reasons = [r for r in (outcome.reasons if outcome else []) if "manual" not in r]
+            split = points_split(submission)
+            reasons = [r for r in (outcome.reasons if outcome else []) if WAITING_REASON not in r]
+            if not reasons and split.waiting_cells:
+                reasons = [f"{WAITING_REASON}: {', '.join(split.waiting_cells)}"]
             rows.append(
                 {
                     "student": submission.student.id,
-                    "score": f"{submission.score:g}/{submission.max_score:g}",
-                    "why points were lost": (reasons[0] if reasons else "")[:90],
+                    "automatic": _points(split.automatic, split.automatic_max),
+                    "manual": _points(split.manual, split.manual_max) if split.manual_max else "-",
+                    "waiting": f"{split.waiting_max:g}" if split.waiting_max else "-",
+                    "total": _points(submission.score, submission.max_score),
+                    "why points were lost or wait": (reasons[0] if reasons else "")[:90],
                 }
             )
     return format_table(rows, f"Grades: {assignment}")
+
+
+def _points(earned: float, available: float) -> str:
+    return f"{earned:g}/{available:g}"
 
 
 def _reasons_by_cell(outcome: Outcome | None) -> dict[str, str]:

@@ -29,12 +29,14 @@ import secrets
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
 
 from dlmusic.errors import DlmusicError
 
@@ -202,9 +204,16 @@ class Workspace:
 
     @contextlib.contextmanager
     def gradebook(self) -> Iterator[Gradebook]:
-        """nbgrader's gradebook API on this workspace's database."""
-        with Gradebook(self.db_url) as gradebook:
-            yield gradebook
+        """nbgrader's gradebook API on this workspace's database.
+
+        SQLAlchemy's warnings are silenced until the gradebook has closed: nbgrader's
+        ``add_submission`` and its relationship setup trip SQLAlchemy 2's autoflush and
+        overlap warnings, which would print among the grading results; the rows are right.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            with Gradebook(self.db_url) as gradebook:
+                yield gradebook
 
     def students_with_submissions(self, assignment: str) -> list[str]:
         """Student ids with a collected submission of ``assignment``."""
