@@ -168,6 +168,18 @@ def median_of_three_with_relu(a, b, c):
     return larger(smaller(a, b), smaller(larger(a, b), c))
 
 
+def max(x, y):  # shadows the builtin, as a student helper named after the prompt may
+    return x + relu(y - x)
+
+
+def min(x, y):
+    return x - relu(x - y)
+
+
+def median_of_three_with_helpers_named_max_and_min(a, b, c):
+    return max(min(a, b), min(max(a, b), c))
+
+
 def median_of_three_with_median(a, b, c):
     return np.median(np.stack([a, b, c]), axis=0)
 
@@ -192,6 +204,11 @@ def test_median_of_three_from_relus_earns_full_marks(tmp_path):
     assert run_check(CHECKS["test-median-of-three"], namespace, tmp_path).full_marks
 
 
+def test_median_of_three_with_helpers_named_max_and_min_earns_full_marks(tmp_path):
+    namespace = {"median_of_three": median_of_three_with_helpers_named_max_and_min}
+    assert run_check(CHECKS["test-median-of-three"], namespace, tmp_path).full_marks
+
+
 def test_median_of_three_calling_numpy_median_earns_nothing(tmp_path):
     namespace = {"relu": relu, "median_of_three": median_of_three_with_median}
     verdict = run_check(CHECKS["test-median-of-three"], namespace, tmp_path)
@@ -203,7 +220,7 @@ def test_median_of_three_with_comparisons_earns_nothing(tmp_path):
     namespace = {"relu": relu, "median_of_three": median_of_three_with_comparisons}
     verdict = run_check(CHECKS["test-median-of-three"], namespace, tmp_path)
     assert verdict.fraction == 0.0
-    assert "comparison" in verdict.reason
+    assert "'<' not supported" in verdict.reason
 
 
 def test_median_of_three_with_a_renamed_minimum_earns_nothing(tmp_path):
