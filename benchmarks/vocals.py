@@ -2,32 +2,40 @@
 
 Usage::
 
-    python benchmarks/vocals.py --size full --epochs 180 --batches-per-epoch 50
+    python benchmarks/vocals.py --size full --epochs 60 --batches-per-epoch 50
+    python benchmarks/vocals.py --size full --no-networks   # how hard are the songs?
     python benchmarks/vocals.py --size quick --epochs 1 --batches-per-epoch 2 \
         --validation-tracks 1   # smoke run
 
-Trains the reference mask estimator (``dlmusic_instructor.references.vocals``,
-on the data pipeline of ``dlmusic.separation.data`` with the reference STFT,
-masks and malformed-frame rules) twice with
-the same budget and seed on the ``train`` tracks of ``synthetic_stems`` (the
-last ``--validation-tracks`` of them held out to pick the best epoch): once
-with ideal-ratio-mask targets, once with ideal-binary-mask targets (batches
-of 16 sequences of 128 STFT frames, the energy-weighted squared mask error,
-Adam); with ``--unweighted`` a third network learns ratio masks with every
-cell weighted alike, to show what the weighting buys. ``--remix R`` makes
-that share of every batch's sequences new songs (one track's voice over
-another's accompaniment, ``FrameSequences(remix=R)``; default 0.5, as in
-the notebook). Then every
-``test`` track (``--eval-s`` seconds of it, default all) is separated by each
-system and scored with ``mir_eval``'s BSS Eval on 4-second segments (median
-per track, mean over tracks): the mixture as estimate, the untrained
-network, the oracle ideal binary and ratio masks (the ceiling), and the two
-trained networks. Prints SDR / SIR / SAR for vocals and accompaniment side
-by side, the vocal SDR improvement over the mixture, the gap to the oracle
-IRM, and training wall time; a full-size run writes
-``benchmarks/results/vocals.json`` or ``--results`` (other sizes
-``build/bench/vocals_<size>.json``).
-Weights go to ``build/bench/`` or ``--weights-dir``.
+First the two trivial masks are fitted on the ``train`` tracks of
+``synthetic_stems`` (:mod:`dlmusic.separation.baselines`): the high-pass
+mask whose cutoff has the best vocal signal-to-error ratio there, and the
+ideal ratio mask averaged per frequency bin over every training frame. Then
+the reference mask estimator (``dlmusic_instructor.references.vocals``, on
+the data pipeline of ``dlmusic.separation.data`` with the reference STFT,
+masks and malformed-frame rules) is trained twice with the same budget and
+seed on the ``train`` tracks (the last ``--validation-tracks`` of them held
+out to pick the best epoch): once with ideal-ratio-mask targets, once with
+ideal-binary-mask targets (batches of 16 sequences of 128 STFT frames, the
+energy-weighted squared mask error, Adam); with ``--unweighted`` a third
+network learns ratio masks with every cell weighted alike. ``--remix R``
+makes that share of every batch's sequences new songs (one track's voice
+over another's accompaniment; default 0.5, as in the notebook).
+
+Every ``test`` track (``--eval-s`` seconds of it, default all) is separated
+by each system and scored with BSS Eval v3 (``mir_eval``) on 4-second
+segments (median per track, mean over tracks; museval's v4 on 1-s segments
+gives other numbers): the mixture as estimate, the two trivial masks, the
+untrained network, the oracle ideal binary and ratio masks (the ceiling),
+and the trained networks. Prints the vocal SDR with its spread over tracks,
+SIR, SAR, the improvement over the mixture, the gap to the oracle IRM, the
+issue's targets as measured, and training wall time. A full-size run with
+networks writes ``benchmarks/results/vocals.json`` (or ``--results``):
+``{"systems": {NAME: {"vocal_sdr": ..., "vocal_sdr_per_track": [...], ...}}}``
+with NAME in ``mixture``, ``best_fixed_mask``, ``mean_irm_mask``,
+``untrained_network``, ``network_ratio``, ``network_binary``, ``oracle_ibm``,
+``oracle_irm``; other runs write beside the weights in ``build/bench/``
+(or ``--weights-dir``).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from datetime import date
 from functools import partial
@@ -46,9 +55,11 @@ import numpy as np
 
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
+from dlmusic.separation.baselines import choose_cutoff, high_pass_mask, mean_ratio_mask
 from dlmusic.separation.data import FrameSequences, TrackCache, fixed_sequences, load_stems
 from dlmusic.separation.metrics import mean_scores, mixture_as_estimate, separation_scores
 from dlmusic.separation.model import compile_mask_estimator
+from dlmusic.separation.stft import N_BINS, n_frames
 from dlmusic.transcription.training import training_callbacks
 from dlmusic_instructor.references.vocals import (
     build_model,
@@ -63,6 +74,22 @@ from dlmusic_instructor.references.vocals import (
 RESULTS = Path(__file__).parent / "results" / "vocals.json"
 WEIGHTS_DIR = Path("build/bench")
 MASKS = {"ratio": ideal_ratio_mask, "binary": ideal_binary_mask}
+TRIVIAL = ("best_fixed_mask", "mean_irm_mask")
+"""The masks that learn (almost) nothing; the issue's targets are relative to them."""
+TRIVIAL_MAX_GAIN_DB = 3.0
+NETWORK_MARGIN_DB = 5.0
+IRM_GAP_DB = 4.0
+DESCRIPTIONS = {
+    "mixture": "the mixture as the estimate",
+    "best_fixed_mask": "high-pass mask, cutoff chosen on the training songs",
+    "mean_irm_mask": "ideal ratio mask averaged per bin over the training songs",
+    "untrained_network": "the network before training (seed 0)",
+    "oracle_ibm": "ideal binary mask (knows the stems)",
+    "oracle_irm": "ideal ratio mask (knows the stems)",
+    "network_ratio": "trained on ratio-mask targets",
+    "network_binary": "trained on binary-mask targets",
+    "network_ratio_unweighted": "trained on ratio-mask targets, unweighted loss",
+}
 NETWORK_NAMES = {
     "ratio": "ratio-mask targets",
     "binary": "binary-mask targets",
@@ -113,10 +140,27 @@ def separate_with(model: keras.Model, song) -> dict[str, np.ndarray]:
 def oracle(song, kind: str) -> dict[str, np.ndarray]:
     vocals, accompaniment = stft(song.vocals), stft(song.accompaniment)
     mask = (ideal_binary_mask if kind == "ibm" else ideal_ratio_mask)(vocals, accompaniment)
+    return from_mask(song, mask)
+
+
+def from_mask(song, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Vocals and accompaniment of ``song`` with a fixed ``mask`` (broadcast over frames)."""
+    mask = np.broadcast_to(mask, (N_BINS, n_frames(song.mixture.size)))
     return {
         "vocals": masked_estimate(song.mixture, mask),
         "accompaniment": masked_estimate(song.mixture, 1.0 - mask),
     }
+
+
+def score(songs, estimate) -> tuple[dict, list[float]]:
+    """Mean BSS Eval scores over ``songs`` and each song's vocal SDR."""
+    per_track = [
+        separation_scores(
+            {"vocals": song.vocals, "accompaniment": song.accompaniment}, estimate(song)
+        )
+        for song in songs
+    ]
+    return mean_scores(per_track), [scores["vocals"]["sdr"] for scores in per_track]
 
 
 def main() -> int:
@@ -128,6 +172,11 @@ def main() -> int:
     parser.add_argument("--eval-s", type=float, default=None, help="seconds of each test track")
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="JSON file of a full-size run"
+    )
+    parser.add_argument(
+        "--no-networks",
+        action="store_true",
+        help="score the trivial masks and the oracles only (how hard are the songs?)",
     )
     parser.add_argument(
         "--unweighted",
@@ -156,59 +205,62 @@ def main() -> int:
     if not 0 < args.validation_tracks < len(train_tracks):
         parser.error(f"--validation-tracks must be between 1 and {len(train_tracks) - 1}")
     validation_tracks = train_tracks[-args.validation_tracks :]
-    train_tracks = train_tracks[: -args.validation_tracks]
+    fit_tracks = train_tracks[: -args.validation_tracks]
     test_tracks = load_synthetic_stems(root, subset="test")
-    cache = TrackCache(
-        max_tracks=len(train_tracks) + len(validation_tracks),
-        stft=stft,
-        malformed_frames=malformed_frames,
-    )
-    args.weights_dir.mkdir(parents=True, exist_ok=True)
 
-    networks = {"ratio": ("ratio", "energy"), "binary": ("binary", "energy")}
-    if args.unweighted:
-        networks["ratio_unweighted"] = ("ratio", "uniform")
+    # The trivial masks learn from the training songs only (all of them: nothing is tuned
+    # on the validation songs but the networks' best epoch).
+    training_songs = [load_stems(track) for track in train_tracks]
+    cutoff_hz, cutoff_scores = choose_cutoff(training_songs, stft)
+    average_irm = mean_ratio_mask(training_songs, stft, ideal_ratio_mask)
+    print(f"best fixed cutoff on the training songs: {cutoff_hz:.0f} Hz")
+
     models, seconds = {}, {}
-    for label, (target, weighting) in networks.items():
-        models[label], seconds[label] = train(
-            target, weighting, train_tracks, validation_tracks, cache, args
+    if not args.no_networks:
+        cache = TrackCache(
+            max_tracks=len(train_tracks), stft=stft, malformed_frames=malformed_frames
         )
+        args.weights_dir.mkdir(parents=True, exist_ok=True)
+        networks = {"ratio": ("ratio", "energy"), "binary": ("binary", "energy")}
+        if args.unweighted:
+            networks["ratio_unweighted"] = ("ratio", "uniform")
+        for label, (target, weighting) in networks.items():
+            models[label], seconds[label] = train(
+                target, weighting, fit_tracks, validation_tracks, cache, args
+            )
     keras.utils.set_random_seed(0)
     untrained = build_model()
 
     songs = [load_stems(track).excerpt(args.eval_s) for track in test_tracks]
     systems = {
-        "mixture as estimate": lambda song: mixture_as_estimate(song.mixture),
-        "untrained network": lambda song: separate_track(untrained, song.mixture),
-        "oracle IBM": lambda song: oracle(song, "ibm"),
-        "oracle IRM": lambda song: oracle(song, "irm"),
-        **{
-            f"trained, {NETWORK_NAMES[label]}": partial(separate_with, models[label])
-            for label in models
-        },
+        "mixture": lambda song: mixture_as_estimate(song.mixture),
+        "best_fixed_mask": lambda song: from_mask(
+            song, high_pass_mask(cutoff_hz, n_frames(song.mixture.size))
+        ),
+        "mean_irm_mask": lambda song: from_mask(song, average_irm),
+        "untrained_network": lambda song: separate_track(untrained, song.mixture),
+        "oracle_ibm": lambda song: oracle(song, "ibm"),
+        "oracle_irm": lambda song: oracle(song, "irm"),
+        **{f"network_{label}": partial(separate_with, models[label]) for label in models},
     }
-    scores = {}
+    scores, per_track = {}, {}
     for name, estimate in systems.items():
         start = time.perf_counter()
-        scores[name] = mean_scores(
-            [
-                separation_scores(
-                    {"vocals": song.vocals, "accompaniment": song.accompaniment}, estimate(song)
-                )
-                for song in songs
-            ]
-        )
+        scores[name], per_track[name] = score(songs, estimate)
         print(f"scored {name} in {time.perf_counter() - start:.0f} s", flush=True)
 
-    mixture_sdr = scores["mixture as estimate"]["vocals"]["sdr"]
-    irm_sdr = scores["oracle IRM"]["vocals"]["sdr"]
+    mixture_sdr = scores["mixture"]["vocals"]["sdr"]
+    irm_sdr = scores["oracle_irm"]["vocals"]["sdr"]
     rows = []
     for name, result in scores.items():
-        row = {"estimate": name}
-        for source in ("vocals", "accompaniment"):
-            for metric in ("sdr", "sir", "sar"):
-                row[f"{source[:4]} {metric.upper()}"] = f"{result[source][metric]:.2f}"
-        row["vocal SDR gain"] = f"{result['vocals']['sdr'] - mixture_sdr:+.2f}"
+        row = {"system": name, "description": DESCRIPTIONS[name]}
+        row["vocal SDR"] = f"{result['vocals']['sdr']:.2f}"
+        row["+- (tracks)"] = f"{np.std(per_track[name]):.2f}"
+        row["min..max"] = f"{min(per_track[name]):.1f}..{max(per_track[name]):.1f}"
+        row["voc SIR"] = f"{result['vocals']['sir']:.2f}"
+        row["voc SAR"] = f"{result['vocals']['sar']:.2f}"
+        row["acc SDR"] = f"{result['accompaniment']['sdr']:.2f}"
+        row["gain"] = f"{result['vocals']['sdr'] - mixture_sdr:+.2f}"
         row["gap to IRM"] = f"{irm_sdr - result['vocals']['sdr']:.2f}"
         rows.append(row)
     steps = args.epochs * args.batches_per_epoch
@@ -216,7 +268,8 @@ def main() -> int:
         format_table(
             rows,
             f"synthetic_stems ({args.size}), {len(songs)} test tracks, dB "
-            f"(BSS Eval on 4 s segments, median per track, mean over tracks)",
+            f"(BSS Eval v3 via mir_eval on 4 s segments, median per track, mean over tracks; "
+            f"+-: standard deviation over tracks)",
         )
     )
     for label, wall in seconds.items():
@@ -224,15 +277,31 @@ def main() -> int:
             f"{NETWORK_NAMES[label]}: {steps} steps of {args.batch_size} x 128 frames "
             f"in {wall:.0f} s" + (f", {args.remix:.0%} of them remixed" if args.remix else "")
         )
+    gains = {name: result["vocals"]["sdr"] - mixture_sdr for name, result in scores.items()}
+    targets = target_report(
+        gains, irm_sdr - scores.get("network_ratio", {}).get("vocals", {}).get("sdr", np.nan)
+    )
+    for line in targets["lines"]:
+        print(line)
 
     results = {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "command": "python benchmarks/vocals.py " + " ".join(sys.argv[1:]),
         "dataset": f"synthetic_stems/{args.size}",
-        "train_tracks": len(train_tracks),
+        "train_tracks": len(fit_tracks),
         "validation_tracks": len(validation_tracks),
         "test_tracks": len(songs),
         "eval_seconds_per_track": args.eval_s,
+        "metric": "vocal SDR, dB: BSS Eval v3 (mir_eval.separation.bss_eval_sources) on 4 s "
+        "segments, median per track, mean over tracks (not museval's BSS Eval v4 on 1 s)",
+        "baselines": {
+            "best_fixed_mask_cutoff_hz": cutoff_hz,
+            "cutoff_signal_to_error_db_on_training_songs": {
+                f"{cutoff:.0f}": value for cutoff, value in cutoff_scores.items()
+            },
+            "mean_irm_mask_per_bin": "mean over every frame of the training songs",
+        },
         "training": {
             "epochs": args.epochs,
             "batches_per_epoch": args.batches_per_epoch,
@@ -245,24 +314,52 @@ def main() -> int:
         },
         "systems": {
             name: {
+                "description": DESCRIPTIONS[name],
+                "vocal_sdr": result["vocals"]["sdr"],
+                "vocal_sdr_per_track": per_track[name],
+                "vocal_sdr_std_over_tracks": float(np.std(per_track[name])),
+                "vocal_sdr_improvement": gains[name],
+                "vocal_sdr_gap_to_irm": irm_sdr - result["vocals"]["sdr"],
                 **{
                     f"{source}_{metric}": result[source][metric]
                     for source in ("vocals", "accompaniment")
                     for metric in ("sdr", "sir", "sar")
                 },
-                "vocals_sdr_improvement": result["vocals"]["sdr"] - mixture_sdr,
-                "vocals_sdr_gap_to_irm": irm_sdr - result["vocals"]["sdr"],
             }
             for name, result in scores.items()
         },
+        "targets": targets["met"],
         "seconds": {f"train_{label}": wall for label, wall in seconds.items()},
     }
-    # Only a full-size run is a result; smoke runs go beside the weights.
-    out = args.results if args.size == "full" else args.weights_dir / f"vocals_{args.size}.json"
+    # Only a full-size run with networks is a result; other runs go beside the weights.
+    complete = args.size == "full" and not args.no_networks
+    suffix = "_no_networks" if args.no_networks else ""
+    out = args.results if complete else args.weights_dir / f"vocals_{args.size}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
+
+
+def target_report(gains: dict[str, float], ratio_gap_to_irm: float) -> dict:
+    """The issue's targets, each as measured: trivial masks <= 3 dB, network >= 5 dB above them."""
+    best_trivial = max(gains[name] for name in TRIVIAL)
+    met = {name: bool(gains[name] <= TRIVIAL_MAX_GAIN_DB) for name in TRIVIAL}
+    lines = [
+        f"{name} gains {gains[name]:+.2f} dB over the mixture "
+        f"(target: at most {TRIVIAL_MAX_GAIN_DB:+.1f})"
+        for name in TRIVIAL
+    ]
+    if "network_ratio" in gains:
+        margin = gains["network_ratio"] - best_trivial
+        met["network_ratio_above_trivial"] = bool(margin >= NETWORK_MARGIN_DB)
+        met["network_ratio_near_irm"] = bool(ratio_gap_to_irm <= IRM_GAP_DB)
+        lines.append(
+            f"network_ratio is {margin:+.2f} dB above the best trivial mask "
+            f"(target: at least {NETWORK_MARGIN_DB:+.1f}) and {ratio_gap_to_irm:.2f} dB "
+            f"below the oracle IRM (target: at most {IRM_GAP_DB:.1f})"
+        )
+    return {"met": met, "lines": lines}
 
 
 if __name__ == "__main__":
