@@ -8,6 +8,7 @@ from PIL import Image
 
 from dlmusic.composer.confidence import (
     accuracy_when_abstaining,
+    choose_threshold,
     expected_calibration_error,
     reliability_curve,
 )
@@ -116,6 +117,18 @@ def test_abstaining_trades_coverage_for_accuracy():
     accuracy, coverage = accuracy_when_abstaining(confidence, correct, [0.0, 0.5, 0.95])
     assert np.allclose(accuracy[:2], [0.75, 1.0]) and np.isnan(accuracy[2])
     assert coverage.tolist() == [1.0, 0.5, 0.0]
+
+
+def test_the_threshold_is_the_lowest_that_reaches_the_target_on_the_rows_given():
+    confidence = np.array([0.95, 0.9, 0.8, 0.6, 0.5, 0.3])
+    correct = np.array([True, True, False, True, False, False])
+    threshold, accuracy, coverage = choose_threshold(confidence, correct, 0.75)
+    assert (threshold, accuracy, coverage) == (0.6, 0.75, 4 / 6)
+    assert choose_threshold(confidence, correct, 1.0)[0] == 0.9
+    threshold, accuracy, coverage = choose_threshold(confidence, np.zeros(6, bool), 0.5)
+    assert threshold > 1 and np.isnan(accuracy) and coverage == 0
+    with pytest.raises(ValueError, match="target"):
+        choose_threshold(confidence, correct, 0)
 
 
 def test_load_rows_slices_with_the_row_finder_it_is_given(tmp_path):

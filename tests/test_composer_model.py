@@ -8,7 +8,8 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from dlmusic.composer.dataset import RowSet  # noqa: E402
-from dlmusic.composer.inspect import (  # noqa: E402
+from dlmusic.composer.inside import (  # noqa: E402
+    class_logits,
     conv_layer_names,
     first_layer_filters,
     grad_cam,
@@ -76,6 +77,18 @@ def test_inspection_shapes_and_grad_cam_range():
     assert first_layer_filters(model).shape == (3, 3, 1, 4)
     heat = grad_cam(model, row, "conv2", class_index=1)
     assert heat.shape == (35, 200) and heat.min() >= 0 and heat.max() <= 1
+
+
+def test_grad_cam_differentiates_the_logit_that_the_softmax_turns_into_the_output():
+    model = build_small_cnn(3, filters=(4, 8))
+    rows = np.random.default_rng(2).uniform(0, 1, (2, *INPUT_SHAPE)).astype(np.float32)
+    features = keras.Model(model.inputs[0], model.layers[-1].input)(rows)
+    logits = keras.ops.convert_to_numpy(class_logits(model, features))
+    probabilities = keras.ops.convert_to_numpy(model(rows))
+    assert np.allclose(keras.ops.convert_to_numpy(keras.ops.softmax(logits)), probabilities)
+    linear = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    with pytest.raises(DlmusicError, match="softmax"):
+        class_logits(linear, np.zeros((1, 4), np.float32))
 
 
 def test_saved_weights_are_reloaded_with_the_given_builder_and_scored(tmp_path):

@@ -65,3 +65,44 @@ def accuracy_when_abstaining(
         coverage.append(kept.mean() if len(kept) else np.nan)
         accuracy.append(correct[kept].mean() if kept.any() else np.nan)
     return np.array(accuracy), np.array(coverage)
+
+
+def choose_threshold(
+    confidence: np.ndarray, correct: np.ndarray, target_accuracy: float
+) -> tuple[float, float, float]:
+    """The lowest confidence threshold whose kept predictions reach ``target_accuracy``.
+
+    Choose it on the **dev** split and report it on test: a threshold read off
+    the test rows is fitted to them, and its test accuracy flatters.
+
+    Parameters
+    ----------
+    confidence, correct : np.ndarray, shape (n,)
+        Dev predictions' confidence in [0, 1] and whether each is right.
+    target_accuracy : float
+        In (0, 1].
+
+    Returns
+    -------
+    threshold, accuracy, coverage : float
+        The threshold (one of the confidences; above 1 when no threshold
+        reaches the target, so nothing is kept), and the accuracy and share of
+        the dev predictions it keeps (NaN accuracy when none).
+
+    Raises
+    ------
+    ValueError
+        ``target_accuracy`` outside (0, 1], or no predictions.
+    """
+    if not 0 < target_accuracy <= 1:
+        raise ValueError(f"target_accuracy must be in (0, 1], got {target_accuracy}")
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, bool)
+    if confidence.size == 0:
+        raise ValueError("no predictions to choose a threshold from")
+    candidates = np.unique(confidence)
+    accuracy, coverage = accuracy_when_abstaining(confidence, correct, candidates)
+    reaching = np.flatnonzero(accuracy >= target_accuracy)
+    if reaching.size == 0:
+        return float(np.nextafter(1.0, 2.0)), float("nan"), 0.0
+    best = reaching[0]
+    return float(candidates[best]), float(accuracy[best]), float(coverage[best])
