@@ -21,6 +21,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from sqlalchemy.exc import SAWarning
 
+from dlmusic import submission
 from dlmusic.errors import SubmissionError
 from dlmusic_instructor.cli import detect_assignment
 from dlmusic_instructor.collect import (
@@ -494,3 +495,54 @@ def test_collection_problems_reach_the_totals_reasons_and_the_feedback(workspace
     assert "refused 'nmp_full.weights.h5': it is a symbolic link" in row["reasons"]
     page = workspace.submission_dir("late_note", "tiny", "feedback") / "tiny.html"
     assert "When your files were collected" in page.read_text()
+
+
+# --- the zip dlmusic.course.save_submission writes ---------------------------------------
+
+
+def saved_submission(folder: Path, monkeypatch) -> Path:
+    """The zip ``save_submission`` writes for a "tiny" notebook and its weights file."""
+    monkeypatch.setitem(submission.SUBMISSION_FILES, "tiny", ("tiny_model.weights.h5",))
+    monkeypatch.setattr(submission, "DRIVE_MOUNT", folder / "no-drive")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tiny.ipynb").write_text(nbformat.writes(new_notebook()))
+    (folder / "tiny_model.weights.h5").write_bytes(b"\x89HDF weights")
+    return submission.save_submission("tiny", folder, show=lambda path, on_drive: None)
+
+
+def test_the_zip_save_submission_writes_is_collected_as_it_is(workspace, tmp_path, monkeypatch):
+    archive = saved_submission(tmp_path / "colab", monkeypatch)
+    student = tmp_path / "class" / "grace"
+    student.mkdir(parents=True)
+    shutil.copy2(archive, student / archive.name)
+    (collected,) = collect_folder(tmp_path / "class", workspace, "tiny")
+    folder = workspace.submission_dir("grace", "tiny")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "timestamp.txt",
+        "tiny.ipynb",
+        "tiny_model.weights.h5",
+    ]
+    assert (folder / "tiny_model.weights.h5").read_bytes() == b"\x89HDF weights"
+    assert collected.problems == ()
+    assert any("unpacked" in line and archive.name in line for line in collected.actions)
+
+
+def test_the_zip_save_submission_writes_is_collected_from_an_lms_export(
+    workspace, tmp_path, monkeypatch
+):
+    archive = saved_submission(tmp_path / "colab", monkeypatch)
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as zipped:
+        zipped.write(archive, f"hopper_54321_777_{archive.name}")
+    (collected,) = collect_zip(export, workspace, "tiny")
+    folder = workspace.submission_dir("54321", "tiny")
+    assert {"tiny.ipynb", "tiny_model.weights.h5"} <= {p.name for p in folder.iterdir()}
+    assert not list(folder.glob("*.zip"))
+    assert collected.problems == ()
+
+
+def test_a_broken_or_empty_zip_is_a_problem_with_a_reason(workspace, tmp_path):
+    hand_in(tmp_path, "linus", name="tiny-submission.zip").write_bytes(b"not a zip")
+    (collected,) = collect_folder(tmp_path, workspace, "tiny")
+    assert any("not a readable zip archive" in line for line in collected.problems)
+    assert any("no notebook was collected" in line for line in collected.problems)

@@ -14,12 +14,17 @@ from dlmusic.course import (
     COLAB_APT_PACKAGES,
     MODE_ENV_VAR,
     NBGRADER_ENV_VAR,
+    PACKAGE_URL,
+    STUDENT_REPOSITORY,
     NotebookContext,
     by_mode,
+    colab_badge,
+    colab_url,
     install_system_packages_on_colab,
     is_colab,
     mode,
     native_stderr_silenced,
+    package_url,
     seed_everything,
     setup_notebook,
 )
@@ -136,7 +141,10 @@ def test_install_system_packages_does_nothing_when_fluidsynth_is_found(monkeypat
 def test_install_system_packages_runs_apt_get_when_fluidsynth_is_missing(monkeypatch, apt_calls):
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     assert install_system_packages_on_colab() is True
-    assert apt_calls == [["apt-get", "-qq", "install", "-y", *COLAB_APT_PACKAGES]]
+    assert apt_calls == [
+        ["apt-get", "-qq", "update"],
+        ["apt-get", "-qq", "install", "-y", "--no-install-recommends", *COLAB_APT_PACKAGES],
+    ]
     assert "libfluidsynth3" in COLAB_APT_PACKAGES
 
 
@@ -192,8 +200,10 @@ def test_setup_notebook_on_colab_installs_packages_and_says_so(
     context = setup_notebook("vocals")
 
     assert context.colab
-    assert len(apt_calls) == 1
-    assert apt_calls[0][0] == "apt-get"
+    assert [call[:3] for call in apt_calls] == [
+        ["apt-get", "-qq", "update"],
+        ["apt-get", "-qq", "install"],
+    ]
     assert capsys.readouterr().out.rstrip("\n").endswith("(Colab)")
 
 
@@ -219,3 +229,24 @@ def test_native_stderr_silenced_restores_fd_2_when_the_body_raises(capfd):
             raise RuntimeError("boom")
     os.write(2, b"visible\n")
     assert capfd.readouterr().err == "visible\n"
+
+
+# --- where the student distribution is published -------------------------------------------
+
+
+def test_package_url_and_colab_link_come_from_the_one_repository_setting():
+    assert PACKAGE_URL == package_url(STUDENT_REPOSITORY)
+    assert package_url("me/course") == "git+https://github.com/me/course.git"
+    assert colab_url("vocals", "me/course", "term") == (
+        "https://colab.research.google.com/github/me/course/blob/term/"
+        "assignments/vocals/vocals.ipynb"
+    )
+    badge = colab_badge("composer", "me/course")
+    assert badge.startswith("[![Open In Colab](https://colab.research.google.com/assets/")
+    assert badge.endswith("(" + colab_url("composer", "me/course") + ")")
+
+
+@pytest.mark.parametrize("repository", ["course", "a/b/c", "me/", "me/ course"])
+def test_a_repository_that_is_not_owner_slash_name_is_refused(repository):
+    with pytest.raises(DlmusicError, match="is not a GitHub repository"):
+        package_url(repository)

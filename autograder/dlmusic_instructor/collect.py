@@ -19,6 +19,12 @@ holding the notebook, the weights files the notebook saved, and nbgrader's
   time in the archive (its UTC extended timestamp when present, else its
   date and time read in ``archive_timezone``); never the time of extraction.
 
+A student may hand in the one ``.zip`` that ``dlmusic.course.save_submission`` writes
+(``<assignment>-submission.zip``: the notebook and its weights files), as it is, in
+either source: its ``.ipynb`` and ``.h5`` members are unpacked into the submission
+(each within its size limit; folders inside the zip are ignored, a name already
+handed in beside the zip is kept) and the zip itself is not kept.
+
 Whatever the source, every handed-in file must be a regular file (a symbolic
 link, a device or a folder is refused) no larger than :data:`MAX_NOTEBOOK_BYTES`
 (notebooks) or :data:`MAX_WEIGHTS_BYTES` (``.h5``), judged by its apparent size
@@ -68,12 +74,16 @@ LMS_FILENAME_PATTERN = (
     r"^(?P<last_first>[^_/]+)_(?:late_)?(?P<student_id>[^_/]+)_(?P<submission>\d+)_"
     r"(?P<file_id>[^/]+)$"
 )
-SUBMITTED_EXTENSIONS = (".ipynb", ".h5")
-"""What a student hands in: the notebook and the Keras weights it saved."""
+SUBMITTED_EXTENSIONS = (".ipynb", ".h5", ".zip")
+"""What a student hands in: the notebook and the Keras weights it saved, or a zip of them."""
+UNPACKED_EXTENSIONS = (".ipynb", ".h5")
+"""What is taken out of a handed-in zip."""
 MAX_NOTEBOOK_BYTES = 128 * 2**20
 """Largest notebook collected (apparent size, bytes); outputs with audio can be large."""
 MAX_WEIGHTS_BYTES = 256 * 2**20
 """Largest ``.h5`` weights file collected (apparent size, bytes)."""
+MAX_ZIP_BYTES = MAX_NOTEBOOK_BYTES + 4 * MAX_WEIGHTS_BYTES
+"""Largest handed-in ``.zip`` collected (apparent size, bytes): a notebook and weights."""
 TIMESTAMP_FILE = "timestamp.txt"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 TIMESTAMP_MAX_BYTES = 200
@@ -373,6 +383,8 @@ def _store(
         refusal = _copy_regular(path, destination / path.name)
         if refusal is not None:
             notes.problem(f"refused {path.name!r}: {refusal}")
+    for archive in sorted(p for p in destination.iterdir() if p.suffix.lower() == ".zip"):
+        _unpack_submission_zip(archive, notes)
     (destination / TIMESTAMP_FILE).write_text(timestamp)
     set_aside = workspace.root / SET_ASIDE / student / assignment
     if set_aside.exists():
@@ -436,7 +448,46 @@ def _is_handed_in(name: str) -> bool:
 
 
 def _size_limit(name: str) -> int:
-    return MAX_NOTEBOOK_BYTES if name.lower().endswith(".ipynb") else MAX_WEIGHTS_BYTES
+    lowered = name.lower()
+    if lowered.endswith(".zip"):
+        return MAX_ZIP_BYTES
+    return MAX_NOTEBOOK_BYTES if lowered.endswith(".ipynb") else MAX_WEIGHTS_BYTES
+
+
+def _unpack_submission_zip(archive: Path, notes: _Notes) -> None:
+    """Unpack a handed-in zip's notebooks and weights beside it, then remove it.
+
+    Members are taken by base name (folders inside the zip are ignored), each as a
+    regular file within its size limit, dated like the zip (the submission's time).
+    A name already in the folder (handed in beside the zip) is kept and the member
+    skipped. Every step is noted; a refused or unreadable member is a problem.
+    """
+    moment = datetime.fromtimestamp(archive.lstat().st_mtime, tz=UTC)
+    unpacked = []
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            for member in zipped.infolist():
+                name = PurePosixPath(member.filename).name
+                if member.is_dir() or not name.lower().endswith(UNPACKED_EXTENSIONS):
+                    continue
+                if name.startswith(".") or PurePosixPath(member.filename).parts[0] == "__MACOSX":
+                    continue
+                target = archive.parent / name
+                if target.exists():
+                    notes.note(f"kept {name!r} handed in beside {archive.name!r}, not its copy")
+                    continue
+                refusal = _extract_member(zipped, member, target, moment)
+                if refusal is not None:
+                    notes.problem(f"refused {name!r} in {archive.name!r}: {refusal}")
+                else:
+                    unpacked.append(name)
+    except zipfile.BadZipFile as error:
+        notes.problem(f"refused {archive.name!r}: not a readable zip archive ({error})")
+    archive.unlink()
+    if unpacked:
+        notes.note(f"unpacked {', '.join(map(repr, unpacked))} from {archive.name!r}")
+    else:
+        notes.problem(f"{archive.name!r} held no notebook or weights file")
 
 
 def _mib(size: int) -> str:

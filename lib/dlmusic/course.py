@@ -32,13 +32,24 @@ from typing import TypeVar
 
 import numpy as np
 
+from dlmusic import submission
 from dlmusic.datasets.paths import data_dir
 from dlmusic.errors import DlmusicError
 
 MODES = ("quick", "full", "grading")
 MODE_ENV_VAR = "DLMUSIC_MODE"
 NBGRADER_ENV_VAR = "NBGRADER_EXECUTION"
-PACKAGE_URL = "git+https://github.com/dlmusic-course/dlmusic.git"
+STUDENT_REPOSITORY = "dlmusic-course/dlmusic"
+"""The published student distribution (GitHub ``owner/name``): the one place it is set.
+
+``make student-release STUDENT_REPOSITORY=owner/name`` writes another location into
+the distribution it builds (this constant, the notebooks' install line, the README's
+Open-in-Colab badges)."""
+STUDENT_BRANCH = "main"
+"""The branch of :data:`STUDENT_REPOSITORY` that students open and install."""
+PACKAGE_URL = f"git+https://github.com/{STUDENT_REPOSITORY}.git"
+"""What the notebooks' first cell ``pip install``s on Colab."""
+COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 COLAB_APT_PACKAGES = ("fluidsynth", "fluid-soundfont-gm", "libfluidsynth3")
 
 T = TypeVar("T")
@@ -130,16 +141,58 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def package_url(repository: str = STUDENT_REPOSITORY) -> str:
+    """The ``pip install`` URL of the student package published at GitHub ``repository``."""
+    return f"git+https://github.com/{_checked_repository(repository)}.git"
+
+
+def colab_url(
+    assignment: str, repository: str = STUDENT_REPOSITORY, branch: str = STUDENT_BRANCH
+) -> str:
+    """The link that opens ``assignments/<assignment>/<assignment>.ipynb`` in Colab.
+
+    Examples
+    --------
+    >>> colab_url("vocals", "someone/course")
+    'https://colab.research.google.com/github/someone/course/blob/main/assignments/vocals/vocals.ipynb'
+    """
+    path = f"assignments/{assignment}/{assignment}.ipynb"
+    return (
+        f"https://colab.research.google.com/github/{_checked_repository(repository)}"
+        f"/blob/{branch}/{path}"
+    )
+
+
+def colab_badge(
+    assignment: str, repository: str = STUDENT_REPOSITORY, branch: str = STUDENT_BRANCH
+) -> str:
+    """A Markdown "Open in Colab" badge linking to :func:`colab_url`."""
+    return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({colab_url(assignment, repository, branch)})"
+
+
+def _checked_repository(repository: str) -> str:
+    parts = repository.strip("/").split("/")
+    if len(parts) != 2 or not all(parts) or any(c.isspace() for c in repository):
+        raise DlmusicError(f"{repository!r} is not a GitHub repository 'owner/name'")
+    return "/".join(parts)
+
+
 def install_system_packages_on_colab() -> bool:
     """Install FluidSynth and a soundfont with apt on Colab, once per runtime.
 
+    ``apt-get update`` runs first: a fresh Colab runtime's package lists are stale
+    or empty, and ``apt-get install`` alone then fails to find the packages.
     Returns whether anything was installed. The Python package itself is
-    installed by the notebook's first cell (``%pip install`` of
+    installed by the notebook's first cell (``pip install`` of
     :data:`PACKAGE_URL`), before ``dlmusic`` can be imported at all.
     """
     if ctypes.util.find_library("fluidsynth") is not None:
         return False
-    subprocess.run(["apt-get", "-qq", "install", "-y", *COLAB_APT_PACKAGES], check=True)
+    subprocess.run(["apt-get", "-qq", "update"], check=True)
+    subprocess.run(
+        ["apt-get", "-qq", "install", "-y", "--no-install-recommends", *COLAB_APT_PACKAGES],
+        check=True,
+    )
     return True
 
 
@@ -158,8 +211,9 @@ class NotebookContext:
     data_dir : Path
         Root of the dataset cache (``$DLMUSIC_DATA``).
     work_dir : Path
-        Folder for the notebook's outputs (weights, logs, audio): the
-        notebook's own folder, so the weights travel with the submission.
+        Folder for the notebook's outputs (weights, logs, checkpoints): the
+        notebook's own folder, or on Colab with Google Drive mounted
+        ``MyDrive/dlmusic/<assignment>``, so that they survive a disconnect.
     colab : bool
         Whether the notebook runs on Colab.
     """
@@ -178,12 +232,53 @@ class NotebookContext:
             f"data={self.data_dir} outputs={self.work_dir}" + (" (Colab)" if self.colab else "")
         )
 
+    def save_submission(self, notebook: str | Path | None = None) -> Path:
+        """Write the one zip to hand in: this notebook and the weights files it saved.
 
-def setup_notebook(assignment: str, *, seed: int = 0, verbose: bool = True) -> NotebookContext:
+        To Google Drive when it is mounted, else into :attr:`work_dir` with a
+        download link; see :func:`dlmusic.submission.save_submission`. Save the
+        notebook first when running locally (the file on disk is what goes in).
+        """
+        return submission.save_submission(self.assignment, self.work_dir, notebook=notebook)
+
+
+def mount_drive_on_colab(assignment: str) -> Path | None:
+    """Mount Google Drive on Colab and move into ``MyDrive/dlmusic/<assignment>``.
+
+    Weights, training logs and checkpoints written to the current folder then
+    survive a disconnect (Colab's ``/content`` does not). Colab asks the student
+    for permission once per runtime; if it is refused, nothing changes.
+
+    Returns
+    -------
+    Path or None
+        The folder on Drive, or None when Drive could not be mounted.
+    """
+    try:
+        from google.colab import drive  # Colab only
+
+        drive.mount(str(submission.DRIVE_MOUNT))
+    except Exception as err:  # refused, or not on Colab: outputs stay in /content
+        print(f"Google Drive not mounted ({err}); files in {Path.cwd()} vanish on disconnect")
+        return None
+    folder = submission.drive_folder()
+    if folder is None:
+        return None
+    folder = folder / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chdir(folder)
+    return folder
+
+
+def setup_notebook(
+    assignment: str, *, seed: int = 0, verbose: bool = True, drive: bool = True
+) -> NotebookContext:
     """The notebook's first call: install on Colab, seed, and report the run mode.
 
     On Colab, the system packages (FluidSynth and a soundfont) are installed
-    on first use; elsewhere nothing is installed.
+    on first use, and (with ``drive``) Google Drive is mounted and becomes the
+    working folder (:func:`mount_drive_on_colab`); elsewhere nothing is
+    installed or mounted.
 
     Parameters
     ----------
@@ -193,10 +288,14 @@ def setup_notebook(assignment: str, *, seed: int = 0, verbose: bool = True) -> N
         Seed for every random generator (see :func:`seed_everything`).
     verbose : bool
         Print the one-line summary.
+    drive : bool
+        On Colab, keep outputs on Google Drive.
     """
     colab = is_colab()
     if colab:
         install_system_packages_on_colab()
+        if drive:
+            mount_drive_on_colab(assignment)
     seed_everything(seed)
     context = NotebookContext(
         assignment=assignment,
