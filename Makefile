@@ -46,9 +46,13 @@ data: setup
 release: setup
 	$(BIN)/python autograder/release.py
 
-# The student distribution (release, student package, README, wheel), scanned for leaks.
+# The student distribution (release, student package, README with Open-in-Colab badges,
+# wheel), scanned for leaks. STUDENT_REPOSITORY=owner/name (and STUDENT_BRANCH) publish it
+# elsewhere than dlmusic.course.STUDENT_REPOSITORY: badges, install line and package follow.
 student-release: setup
-	$(BIN)/python -m dlmusic_instructor.student_release --out build/student-release
+	$(BIN)/python -m dlmusic_instructor.student_release --out build/student-release \
+		$(if $(STUDENT_REPOSITORY),--repository $(STUDENT_REPOSITORY)) \
+		$(if $(STUDENT_BRANCH),--branch $(STUDENT_BRANCH))
 
 # Grade a class: SUBMISSIONS is a folder of per-student folders or an LMS zip export.
 # Optional: ASSIGNMENT=<id> (found from the notebook names otherwise), GRADING_DIR, WORKERS.

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from dlmusic.course import PACKAGE_URL, colab_url
 from dlmusic_instructor.student_release import (
     INSTRUCTOR_ROOT,
-    PUBLISHED_URL,
     StudentRelease,
     build_student_release,
     main,
@@ -110,9 +110,10 @@ def test_the_distribution_holds_the_release_the_package_and_a_readme(release):
     for notebook in released:
         assert (folder / notebook).read_bytes() == (ROOT / notebook).read_bytes()
     readme = (folder / "README.md").read_text()
-    assert f'pip install "{PUBLISHED_URL}"' in readme
+    assert f'pip install "{PACKAGE_URL}"' in readme
     for assignment in release.assignments:
         assert f"`assignments/{assignment}/{assignment}.ipynb`" in readme
+        assert f"]({colab_url(assignment)})" in readme
 
 
 def test_the_wheel_installs_the_student_package_only(release, tmp_path):
@@ -127,10 +128,27 @@ def test_the_wheel_installs_the_student_package_only(release, tmp_path):
     assert not list(target.rglob("references"))
 
 
-def test_the_published_location_is_an_option(tmp_path):
-    url = "git+https://example.org/course/dlmusic-student.git"
-    main(["--out", str(tmp_path / "out"), "--published-url", url])
-    assert f'pip install "{url}"' in (tmp_path / "out" / "README.md").read_text()
+def test_another_published_location_is_written_into_readme_package_and_notebooks(tmp_path):
+    out = tmp_path / "out"
+    build_student_release(out, repository="uni-x/dl-music", branch="term1")
+    url = "git+https://github.com/uni-x/dl-music.git"
+    readme = (out / "README.md").read_text()
+    assert f'pip install "{url}"' in readme
+    assert "https://colab.research.google.com/github/uni-x/dl-music/blob/term1/" in readme
+    course = (out / "lib" / "dlmusic" / "course.py").read_text()
+    assert 'STUDENT_REPOSITORY = "uni-x/dl-music"' in course
+    assert 'STUDENT_BRANCH = "term1"' in course
+    for notebook in out.glob("assignments/*/*.ipynb"):
+        text = notebook.read_text()
+        assert PACKAGE_URL not in text
+        assert (url in text) == (PACKAGE_URL in (ROOT / notebook.relative_to(out)).read_text())
+    with zipfile.ZipFile(next((out / "dist").glob("*.whl"))) as wheel:
+        assert 'STUDENT_REPOSITORY = "uni-x/dl-music"' in wheel.read("dlmusic/course.py").decode()
+
+
+def test_a_location_that_is_not_owner_slash_name_is_refused(tmp_path):
+    assert main(["--out", str(tmp_path / "out"), "--repository", "not a repo"]) == 2
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_folder_holding_other_files_is_not_overwritten(tmp_path):

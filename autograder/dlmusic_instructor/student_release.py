@@ -3,12 +3,16 @@
 Usage::
 
     python -m dlmusic_instructor.student_release --out build/student-release \\
-        [--published-url URL]
+        [--repository OWNER/NAME] [--branch BRANCH]
 
 :func:`build_student_release` writes, into one folder, what a student receives: the
 released notebooks (``assignments/``), the student package's source (``lib/dlmusic``,
 ``pyproject.toml``, ``environment.yml``, a licence if the repository has one), a
-generated ``README.md``, and a wheel of the student package in ``dist/``. Nothing else
+generated ``README.md`` (install line, an Open-in-Colab badge per notebook), and a wheel
+of the student package in ``dist/``. The published location is set once, in
+``dlmusic.course.STUDENT_REPOSITORY``; ``--repository`` publishes elsewhere, and then the
+distribution's copy of that constant and its notebooks' install line are rewritten to
+the new location too (the repository itself is left as it is). Nothing else
 of the repository goes in: no ``solutions/``, no ``autograder/`` (references, hidden
 checks, held-out scoring), no ``tests/`` and no ``benchmarks/``.
 
@@ -52,11 +56,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlmusic.course import (
+    PACKAGE_URL,
+    STUDENT_BRANCH,
+    STUDENT_REPOSITORY,
+    colab_badge,
+    colab_url,
+    package_url,
+)
+from dlmusic.errors import DlmusicError
+
 INSTRUCTOR_ROOT = Path(__file__).resolve().parent
 COURSE_ROOT = INSTRUCTOR_ROOT.parents[1]
 
-PUBLISHED_URL = "git+https://github.com/dlmusic-course/dlmusic.git"
-"""Where students ``pip install`` the student package from (``--published-url``)."""
+REPOSITORY_LINE = re.compile(r'^STUDENT_REPOSITORY = "([^"]+)"$', re.MULTILINE)
+BRANCH_LINE = re.compile(r'^STUDENT_BRANCH = "([^"]+)"$', re.MULTILINE)
 
 COURSE_SUMMARY = (
     "Course material for a university module on deep learning for music: graded Jupyter "
@@ -548,8 +562,13 @@ def _assignment_order(title: str, assignment: str) -> tuple[int, str]:
     return (int(number.group(1)) if number else 1_000, assignment)
 
 
-def student_readme(folder: Path, assignments: Sequence[str], published_url: str) -> str:
-    """The student README of the distribution in ``folder`` (Markdown)."""
+def student_readme(
+    folder: Path,
+    assignments: Sequence[str],
+    repository: str = STUDENT_REPOSITORY,
+    branch: str = STUDENT_BRANCH,
+) -> str:
+    """The student README of the distribution in ``folder`` (Markdown), for ``repository``."""
     titled = sorted(
         (
             (notebook_title(folder / "assignments" / name / f"{name}.ipynb"), name)
@@ -564,7 +583,10 @@ def student_readme(folder: Path, assignments: Sequence[str], published_url: str)
         "",
         "## The assignments",
         "",
-        *(f"- `assignments/{name}/{name}.ipynb` — {title}" for title, name in titled),
+        *(
+            f"- {colab_badge(name, repository, branch)} `assignments/{name}/{name}.ipynb` — {title}"
+            for title, name in titled
+        ),
         "",
         "Cells with `# YOUR CODE HERE` and `raise NotImplementedError()`, or `YOUR ANSWER HERE`,",
         "are yours; each is followed by a test cell whose visible asserts give quick feedback.",
@@ -575,14 +597,16 @@ def student_readme(folder: Path, assignments: Sequence[str], published_url: str)
         "The notebooks need the course package `dlmusic`:",
         "",
         "```bash",
-        f'pip install "{published_url}"',
+        f'pip install "{package_url(repository)}"',
         "```",
         "",
-        "On Colab the first cell of every notebook runs this install for you (and installs",
-        "FluidSynth and a soundfont with apt). Locally, from this folder, either",
+        "On Colab the first cell of every notebook runs this install for you, keeping Colab's",
+        "own TensorFlow, Keras and torch, and `setup_notebook` installs FluidSynth and a",
+        "soundfont with apt and keeps your files on Google Drive. Locally, from this folder,",
+        "either",
         "",
         "```bash",
-        "pip install -e .                         # or: pip install dist/*.whl",
+        'pip install -e ".[local]"               # with JupyterLab; or: pip install dist/*.whl',
         "conda env create -f environment.yml && conda activate dlmusic   # the conda way",
         "```",
         "",
@@ -591,9 +615,9 @@ def student_readme(folder: Path, assignments: Sequence[str], published_url: str)
         "",
         "## Open a notebook",
         "",
-        "- **Colab:** File → Open notebook → GitHub, enter this repository, and pick",
-        "  `assignments/<assignment>/<assignment>.ipynb`; choose a GPU runtime for the",
-        "  transcription, composer and vocals assignments.",
+        "- **Colab:** click the notebook's *Open in Colab* badge above (or open",
+        f"  {colab_url('ASSIGNMENT', repository, branch)}); choose a GPU runtime for",
+        "  the transcription, composer and vocals assignments.",
         "- **Locally:** `jupyter lab assignments/<assignment>/<assignment>.ipynb`.",
         "",
         "`DLMUSIC_MODE=quick` runs a notebook on tiny data in minutes (to check that",
@@ -601,8 +625,10 @@ def student_readme(folder: Path, assignments: Sequence[str], published_url: str)
         "",
         "## Hand in",
         "",
-        "Run the notebook top to bottom, save it, and hand in the `.ipynb` together with the",
-        "`.weights.h5` files it wrote, as your course's learning platform asks.",
+        "Run the notebook top to bottom; its last cell, `course.save_submission()`, writes",
+        "`<assignment>-submission.zip` (the notebook and the `.weights.h5` files the grader",
+        "scores) to your Google Drive on Colab, or offers it for download. Hand in that one zip",
+        "as your course's learning platform asks.",
         "",
     ]
     return "\n".join(lines)
@@ -651,7 +677,11 @@ def build_wheel(folder: Path, dist: Path) -> Path:
 
 
 def build_student_release(
-    out: Path, *, published_url: str = PUBLISHED_URL, root: Path = COURSE_ROOT
+    out: Path,
+    *,
+    repository: str = STUDENT_REPOSITORY,
+    branch: str = STUDENT_BRANCH,
+    root: Path = COURSE_ROOT,
 ) -> StudentRelease:
     """Write the student distribution into ``out`` (emptied first) and build its wheel.
 
@@ -660,8 +690,11 @@ def build_student_release(
     out : Path
         The folder to write; it may exist only if it holds nothing but a previous
         student distribution.
-    published_url : str
-        What students ``pip install`` (a ``git+https://`` URL or an index name).
+    repository, branch : str
+        Where the distribution is published (GitHub ``owner/name`` and branch): the
+        README's install line and badges, and, when it differs from
+        ``dlmusic.course.STUDENT_REPOSITORY``, the distribution's copy of that
+        constant and its notebooks' install line.
     root : Path
         The course repository.
 
@@ -673,44 +706,78 @@ def build_student_release(
     ------
     StudentReleaseError
         ``out`` is the repository or holds other files, or the wheel was not built.
+    dlmusic.errors.DlmusicError
+        ``repository`` is not a GitHub ``owner/name``.
     """
+    package_url(repository)  # refuses anything but owner/name before writing
     _prepare_out(out, root)
     _copy_student_files(out, root)
+    retarget_distribution(out, repository, branch)
     assignments = assignment_ids(out)
-    (out / "README.md").write_text(student_readme(out, assignments, published_url))
+    (out / "README.md").write_text(student_readme(out, assignments, repository, branch))
     wheel = build_wheel(out, out / "dist")
     return StudentRelease(folder=out, wheel=wheel, assignments=assignments)
 
 
-def notebook_install_url(folder: Path) -> str | None:
-    """The URL the student package's ``setup_notebook`` installs from on Colab."""
+def retarget_distribution(folder: Path, repository: str, branch: str) -> list[Path]:
+    """Point the distribution in ``folder`` at ``repository``/``branch``; the files changed.
+
+    Rewrites ``STUDENT_REPOSITORY`` and ``STUDENT_BRANCH`` in its ``lib/dlmusic/course.py``
+    and the install URL (:data:`dlmusic.course.PACKAGE_URL`) in its notebooks.
+    """
     course = folder / "lib" / "dlmusic" / "course.py"
-    match = re.search(r'^PACKAGE_URL\s*=\s*"([^"]+)"', course.read_text(), re.MULTILINE)
-    return match.group(1) if match else None
+    text = course.read_text(encoding="utf-8")
+    if not REPOSITORY_LINE.search(text) or not BRANCH_LINE.search(text):
+        raise StudentReleaseError(f"{course} does not set STUDENT_REPOSITORY and STUDENT_BRANCH")
+    new = REPOSITORY_LINE.sub(f'STUDENT_REPOSITORY = "{repository}"', text)
+    new = BRANCH_LINE.sub(f'STUDENT_BRANCH = "{branch}"', new)
+    changed = []
+    if new != text:
+        course.write_text(new, encoding="utf-8")
+        changed.append(course)
+    target_url = package_url(repository)
+    for notebook in sorted(folder.glob("assignments/*/*.ipynb")):
+        text = notebook.read_text(encoding="utf-8")
+        if PACKAGE_URL in text and target_url != PACKAGE_URL:
+            notebook.write_text(text.replace(PACKAGE_URL, target_url), encoding="utf-8")
+            changed.append(notebook)
+    return changed
+
+
+def notebooks_installing_elsewhere(folder: Path) -> list[str]:
+    """Notebooks of the distribution whose text does not name its package URL."""
+    course = (folder / "lib" / "dlmusic" / "course.py").read_text(encoding="utf-8")
+    match = REPOSITORY_LINE.search(course)
+    url = package_url(match.group(1)) if match else PACKAGE_URL
+    return [
+        notebook.relative_to(folder).as_posix()
+        for notebook in sorted(folder.glob("assignments/*/*.ipynb"))
+        if url not in notebook.read_text(encoding="utf-8")
+    ]
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/student-release"))
     parser.add_argument(
-        "--published-url",
-        default=PUBLISHED_URL,
-        help=f"what students pip install (default: {PUBLISHED_URL})",
+        "--repository",
+        default=STUDENT_REPOSITORY,
+        help=f"GitHub owner/name students install and open from (default: {STUDENT_REPOSITORY})",
+    )
+    parser.add_argument(
+        "--branch", default=STUDENT_BRANCH, help=f"its branch (default: {STUDENT_BRANCH})"
     )
     args = parser.parse_args(None if argv is None else list(argv))
     try:
-        release = build_student_release(args.out, published_url=args.published_url)
-    except StudentReleaseError as error:
+        release = build_student_release(args.out, repository=args.repository, branch=args.branch)
+    except (StudentReleaseError, DlmusicError) as error:
         print(f"student-release: {error}", file=sys.stderr)
         return 2
     print(f"wrote {release.folder} ({', '.join(release.assignments)}) and {release.wheel.name}")
-    installed_from = notebook_install_url(release.folder)
-    if installed_from != args.published_url:
-        print(
-            f"warning: the notebooks install {installed_from} (dlmusic.course.PACKAGE_URL), "
-            f"the README says {args.published_url}",
-            file=sys.stderr,
-        )
+    print(f"published at https://github.com/{args.repository} (branch {args.branch})")
+    for notebook in notebooks_installing_elsewhere(release.folder):
+        url = package_url(args.repository)
+        print(f"warning: {notebook} does not install {url}", file=sys.stderr)
     leaks = scan_for_leaks(release.folder)
     for leak in leaks:
         print(f"LEAK {leak}")
