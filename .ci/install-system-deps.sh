@@ -8,12 +8,14 @@
 #   libcairo2                     SVG -> PNG for engraved scores (cairosvg)
 #   ffmpeg                        MUSDB18 .stem.mp4 decoding (optional)
 #   bubblewrap                    the sandbox each submission is graded in (instructors)
+#   chromium + chromium-driver    the browser test: saved notebooks' players play with no kernel
 # Without apt (macOS, conda) the script lists what to install and exits 0:
 # rendering then falls back to pretty_midi's bundled TimGM6mb soundfont.
 set -euo pipefail
 
 packages=(fluidsynth libfluidsynth3 fluid-soundfont-gm fluidr3mono-gm-soundfont timgm6mb-soundfont
-          musescore-general-soundfont-small csound-soundfont libcairo2 ffmpeg bubblewrap)
+          musescore-general-soundfont-small csound-soundfont libcairo2 ffmpeg bubblewrap
+          chromium chromium-driver)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "install-system-deps: no apt here; install with your package manager: ${packages[*]}"
