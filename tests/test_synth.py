@@ -256,3 +256,36 @@ def test_sf3_soundfont_renders_by_name_and_by_path():
     by_path = render_midi(midi, soundfont=str(font), duration_s=1.0)
     assert np.abs(by_name).max() > 0.01
     np.testing.assert_array_equal(by_name, by_path)
+
+
+# --- SoundfontRenderer --------------------------------------------------------------------
+
+
+def test_renderer_renders_again_alike_and_on_time(soundfont):
+    midi = single_note_midi(start=0.25, end=0.75)
+    with synth.SoundfontRenderer(soundfont, SR) as renderer:
+        first = renderer.render(midi, duration_s=1.5)
+        second = renderer.render(midi, duration_s=1.5)
+    assert first.shape == second.shape == (round(1.5 * SR),)
+    difference_db = 10 * np.log10(np.mean((first - second) ** 2) / np.mean(first**2))
+    assert difference_db < -20
+    for audio in (first, second):
+        assert np.argmax(np.abs(audio) > 1e-3) == pytest.approx(0.25 * SR, abs=0.01 * SR)
+
+
+def test_renderer_program_changes_the_piano_but_not_the_midi(soundfont):
+    midi = single_note_midi()
+    with synth.SoundfontRenderer(soundfont, SR) as renderer:
+        grand = renderer.render(midi, program=0)
+        electric = renderer.render(midi, program=4)
+    assert not np.allclose(grand, electric, atol=1e-2)
+    assert midi.instruments[0].program == 0
+
+
+def test_renderer_refuses_bad_programs_and_use_after_close():
+    renderer = synth.SoundfontRenderer("TimGM6mb", SR)
+    with pytest.raises(ValueError, match="program"):
+        renderer.render(single_note_midi(), program=128)
+    renderer.close()
+    with pytest.raises(SoundfontError, match="closed"):
+        renderer.render(single_note_midi())

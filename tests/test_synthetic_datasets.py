@@ -75,14 +75,17 @@ def test_piano_metadata_is_maestro_style_with_every_split(built):
         "midi_filename",
         "audio_filename",
         "duration",
+        "timbre",
     ]
     assert all(r.audio_path.is_file() and r.midi_path.is_file() for r in records)
 
 
 def test_piano_splits_are_by_piece(built):
     records = synthetic_piano.load_synthetic_piano(built["piano"])
-    titles = [r.title for r in records]
-    assert len(titles) == len(set(titles)), "a piece appears twice"
+    renders = [(r.title, r.timbre) for r in records]
+    assert len(renders) == len(set(renders)), "a piece appears twice in one timbre"
+    split_of = {r.title: r.split for r in records}
+    assert all(split_of[r.title] == r.split for r in records), "a piece spans two splits"
     test_titles = {
         r.title for r in synthetic_piano.load_synthetic_piano(built["piano"], split="test")
     }
@@ -250,3 +253,50 @@ def test_build_once_reuses_a_matching_build_and_survives_a_failed_one(tmp_path):
     build_once(target, {"seed": 0}, build, force=True)
     assert len(calls) == 2
     assert (target / MANIFEST_NAME).is_file()
+
+
+def test_piano_held_out_timbre_is_only_in_the_test_split(built):
+    records = synthetic_piano.load_synthetic_piano(built["piano"])
+    held_out = [r for r in records if synthetic_piano.is_held_out(r)]
+    assert held_out and {r.split for r in held_out} == {"test"}
+    assert all(
+        r.timbre.split("/")[0] != synthetic_piano.HELD_OUT_SOUNDFONT
+        for r in records
+        if r.split != "test"
+    )
+
+
+def test_piano_test_pieces_come_in_a_training_and_the_held_out_timbre(built):
+    both = {
+        timbres: sorted(
+            r.title
+            for r in synthetic_piano.load_synthetic_piano(
+                built["piano"], split="test", timbres=timbres
+            )
+        )
+        for timbres in synthetic_piano.TIMBRE_SETS
+    }
+    assert both["training"] == both["held_out"] and both["training"]
+
+
+def test_piano_training_pieces_are_rendered_with_every_training_soundfont(built):
+    fonts = synthetic_piano.training_soundfonts()
+    by_title: dict[str, set[str]] = {}
+    for record in synthetic_piano.load_synthetic_piano(built["piano"], split="train"):
+        font, program = record.timbre.split("/")
+        assert int(program) in synthetic_piano.PIANO_PROGRAMS
+        by_title.setdefault(record.title, set()).add(font)
+    assert by_title and all(found == set(fonts) for found in by_title.values())
+
+
+def test_piano_renders_of_one_piece_sound_different(built):
+    records = synthetic_piano.load_synthetic_piano(built["piano"], split="train")
+    first = [r for r in records if r.title == records[0].title]
+    audio = [sf.read(r.audio_path, dtype="float32")[0] for r in first]
+    assert len(audio) >= 2
+    assert not np.allclose(audio[0], audio[1], atol=1e-2)
+
+
+def test_piano_unknown_timbre_set_is_refused(built):
+    with pytest.raises(DatasetError, match="timbres must be one of"):
+        synthetic_piano.load_synthetic_piano(built["piano"], timbres="unseen")

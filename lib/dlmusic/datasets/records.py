@@ -33,6 +33,8 @@ MAESTRO_COLUMNS = (
     "audio_filename",
     "duration",
 )
+TIMBRE_COLUMN = "timbre"
+"""Optional column of synthetic sets: the instrument a recording was rendered with."""
 STEM_SUBSETS = ("train", "test")
 STEM_NAMES = ("mixture", "vocals", "accompaniment", "drums", "bass", "other")
 ACCOMPANIMENT_STEMS = ("drums", "bass", "other")
@@ -54,6 +56,9 @@ class PianoRecording:
         Absolute paths to the WAV and MIDI files.
     duration_s : float
         Length of the audio in seconds.
+    timbre : str
+        Synthetic sets: the instrument it was rendered with, ``"<soundfont>/<GM program>"``
+        (one piece may be rendered in several); ``""`` for real recordings.
     """
 
     composer: str
@@ -63,6 +68,7 @@ class PianoRecording:
     audio_path: Path
     midi_path: Path
     duration_s: float
+    timbre: str = ""
 
 
 def read_piano_metadata(csv_path: str | Path) -> list[PianoRecording]:
@@ -97,18 +103,24 @@ def read_piano_metadata(csv_path: str | Path) -> list[PianoRecording]:
                     audio_path=root / row["audio_filename"],
                     midi_path=root / row["midi_filename"],
                     duration_s=float(row["duration"]),
+                    timbre=row.get(TIMBRE_COLUMN) or "",
                 )
             )
     return records
 
 
 def write_piano_metadata(csv_path: str | Path, records: Iterable[PianoRecording]) -> Path:
-    """Write records as a MAESTRO-style CSV with paths relative to its folder."""
+    """Write records as a MAESTRO-style CSV with paths relative to its folder.
+
+    A ``timbre`` column follows MAESTRO's when any record has a timbre.
+    """
     csv_path = Path(csv_path)
     root = csv_path.parent
+    records = list(records)
+    with_timbre = any(rec.timbre for rec in records)
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(MAESTRO_COLUMNS)
+        writer.writerow(MAESTRO_COLUMNS + ((TIMBRE_COLUMN,) if with_timbre else ()))
         for rec in records:
             writer.writerow(
                 [
@@ -119,6 +131,7 @@ def write_piano_metadata(csv_path: str | Path, records: Iterable[PianoRecording]
                     rec.midi_path.relative_to(root).as_posix(),
                     rec.audio_path.relative_to(root).as_posix(),
                     f"{rec.duration_s:.6f}",
+                    *([rec.timbre] if with_timbre else []),
                 ]
             )
     return csv_path

@@ -2,9 +2,18 @@
 
 The default corpus of the ``transcription`` notebook. Every piece of
 :mod:`dlmusic.datasets.piano_material` is rendered with FluidSynth at
-22050 Hz and stored as MAESTRO v3 is: a WAV and a MIDI per piece, and a
+22050 Hz and stored as MAESTRO v3 is: a WAV and a MIDI per rendering, and a
 metadata CSV whose ``split`` column assigns whole pieces to train, validation
 or test. The same seed gives byte-identical files.
+
+Several pianos: a *timbre* is a soundfont and a General MIDI piano program
+(0-3: acoustic grand, bright, electric grand, honky-tonk), written
+``"<soundfont>/<program>"`` in the CSV's ``timbre`` column. Training pieces
+are rendered once with every installed :data:`TRAINING_SOUNDFONTS` font (so a
+training window can draw its piano), validation pieces once with one of them,
+and test pieces twice: with one training font and with
+:data:`HELD_OUT_SOUNDFONT`, a piano no training or validation recording uses.
+Programs are drawn per rendering from the seed.
 
 Sizes (:data:`SIZES`): ``quick`` is a few minutes of audio built in seconds
 (CI, smoke tests); ``full`` is over an hour; ``heldout`` is a separate set of
@@ -29,7 +38,7 @@ from dlmusic.datasets.records import (
     write_piano_metadata,
 )
 from dlmusic.errors import DatasetError
-from dlmusic.synth import find_soundfont, render_midi
+from dlmusic.synth import SoundfontRenderer, find_soundfont, installed_soundfonts
 
 NAME = "synthetic_piano"
 METADATA_CSV = "synthetic_piano.csv"
@@ -38,6 +47,14 @@ RELEASE_TAIL_S = 1.0
 BUILD_YEAR = 2026
 VALIDATION_FRACTION = 0.15
 TEST_FRACTION = 0.15
+TRAINING_SOUNDFONTS = ("FluidR3_GM", "FluidR3Mono_GM", "MuseScore_General_Lite", "GMbank")
+"""Pianos of the training and validation recordings (those installed are used)."""
+HELD_OUT_SOUNDFONT = "TimGM6mb"
+"""The unseen piano: only test pieces are rendered with it (always installed: pretty_midi
+ships it)."""
+PIANO_PROGRAMS = (0, 1, 2, 3)
+"""General MIDI pianos: acoustic grand, bright acoustic, electric grand, honky-tonk."""
+TIMBRE_SETS = ("training", "held_out")
 
 
 @dataclass(frozen=True)
@@ -83,7 +100,6 @@ def build_synthetic_piano(
     *,
     size: str = "quick",
     seed: int = 0,
-    soundfont: str | None = None,
     force: bool = False,
     progress: bool = True,
 ) -> Path:
@@ -96,9 +112,7 @@ def build_synthetic_piano(
     size : {"quick", "full"}
         See :data:`SIZES`.
     seed : int
-        Seeds tempo, dynamics, drills and the split.
-    soundfont : str or None
-        See :func:`dlmusic.synth.find_soundfont`.
+        Seeds tempo, dynamics, drills, the split and the timbres.
     force : bool
         Rebuild even if an identical build exists.
     progress : bool
@@ -108,43 +122,98 @@ def build_synthetic_piano(
     -------
     Path
         The dataset folder, holding :data:`METADATA_CSV`.
+
+    Raises
+    ------
+    DatasetError
+        None of :data:`TRAINING_SOUNDFONTS` is installed.
     """
     require_size(size, SIZES)
     root = Path(root) if root is not None else synthetic_piano_dir(size)
-    font = find_soundfont(soundfont)
-    params = {"dataset": NAME, "size": asdict(SIZES[size]), "seed": seed, "soundfont": font.name}
+    fonts = training_soundfonts()
+    params = {
+        "dataset": NAME,
+        "size": asdict(SIZES[size]),
+        "seed": seed,
+        "training_soundfonts": [find_soundfont(font).name for font in fonts],
+        "held_out_soundfont": find_soundfont(HELD_OUT_SOUNDFONT).name,
+    }
 
     def build(folder: Path) -> None:
-        _render_all(folder, SIZES[size], seed, str(font), progress)
+        _render_all(folder, SIZES[size], seed, fonts, progress)
 
     return build_once(root, params, build, force=force)
 
 
-def _render_all(folder: Path, size: PianoSize, seed: int, font: str, progress: bool) -> None:
+def training_soundfonts() -> list[str]:
+    """The :data:`TRAINING_SOUNDFONTS` installed here, in that order.
+
+    Raises
+    ------
+    DatasetError
+        None is installed (the message names the Debian packages).
+    """
+    fonts = [font for font in TRAINING_SOUNDFONTS if font in installed_soundfonts()]
+    if not fonts:
+        raise DatasetError(
+            f"no training piano soundfont installed (looked for {', '.join(TRAINING_SOUNDFONTS)}); "
+            "install Debian's fluid-soundfont-gm (see .ci/install-system-deps.sh)"
+        )
+    return fonts
+
+
+def is_held_out(record: PianoRecording) -> bool:
+    """Whether ``record`` was rendered with the held-out piano (:data:`HELD_OUT_SOUNDFONT`)."""
+    return record.timbre.split("/")[0] == HELD_OUT_SOUNDFONT
+
+
+def _timbres(split: str, fonts: list[str], rng: np.random.Generator) -> list[tuple[str, int]]:
+    """(soundfont, program) pairs a piece of ``split`` is rendered with."""
+    if split == "train":
+        chosen = list(fonts)
+    else:
+        chosen = [fonts[int(rng.integers(len(fonts)))]]
+        if split == "test":
+            chosen.append(HELD_OUT_SOUNDFONT)
+    return [(font, int(rng.choice(PIANO_PROGRAMS))) for font in chosen]
+
+
+def _render_all(folder: Path, size: PianoSize, seed: int, fonts: list[str], progress: bool) -> None:
     specs = piece_specs(size.n_chorales, size.n_corpus, size.n_drill_rounds, size.first_chorale)
     splits = assign_splits(len(specs), seed)
+    renderers = {
+        font: SoundfontRenderer(font, SAMPLE_RATE_HZ) for font in [*fonts, HELD_OUT_SOUNDFONT]
+    }
     records = []
-    for index, spec in enumerate(tqdm(specs, desc=NAME, disable=not progress)):
-        rng = np.random.default_rng([seed, index])
-        midi = spec.make_midi(rng, size.max_piece_s)
-        stem = f"{index:03d}_{slugify(spec.title)}"
-        midi_path = folder / "pieces" / f"{stem}.mid"
-        midi_path.parent.mkdir(parents=True, exist_ok=True)
-        midi.write(str(midi_path))
-        duration_s = midi.get_end_time() + RELEASE_TAIL_S
-        audio = render_midi(midi, SAMPLE_RATE_HZ, soundfont=font, duration_s=duration_s)
-        audio_path = write_audio(folder / "pieces" / f"{stem}.wav", audio, SAMPLE_RATE_HZ)
-        records.append(
-            PianoRecording(
-                composer=spec.composer,
-                title=spec.title,
-                split=splits[index],
-                year=BUILD_YEAR,
-                audio_path=audio_path,
-                midi_path=midi_path,
-                duration_s=audio.size / SAMPLE_RATE_HZ,
-            )
-        )
+    try:
+        for index, spec in enumerate(tqdm(specs, desc=NAME, disable=not progress)):
+            rng = np.random.default_rng([seed, index])
+            midi = spec.make_midi(rng, size.max_piece_s)
+            stem = f"{index:03d}_{slugify(spec.title)}"
+            midi_path = folder / "pieces" / f"{stem}.mid"
+            midi_path.parent.mkdir(parents=True, exist_ok=True)
+            midi.write(str(midi_path))
+            duration_s = midi.get_end_time() + RELEASE_TAIL_S
+            for font, program in _timbres(splits[index], fonts, rng):
+                audio = renderers[font].render(midi, duration_s=duration_s, program=program)
+                audio_path = write_audio(
+                    folder / "pieces" / f"{stem}.{font}.{program}.wav", audio, SAMPLE_RATE_HZ
+                )
+                records.append(
+                    PianoRecording(
+                        composer=spec.composer,
+                        title=spec.title,
+                        split=splits[index],
+                        year=BUILD_YEAR,
+                        audio_path=audio_path,
+                        midi_path=midi_path,
+                        duration_s=audio.size / SAMPLE_RATE_HZ,
+                        timbre=f"{font}/{program}",
+                    )
+                )
+    finally:
+        for renderer in renderers.values():
+            renderer.close()
     write_piano_metadata(folder / METADATA_CSV, records)
 
 
@@ -168,15 +237,35 @@ def assign_splits(n_pieces: int, seed: int) -> list[str]:
 
 
 def load_synthetic_piano(
-    root: str | Path | None = None, *, size: str = "quick", split: str | None = None
+    root: str | Path | None = None,
+    *,
+    size: str = "quick",
+    split: str | None = None,
+    timbres: str | None = None,
 ) -> list[PianoRecording]:
-    """Records of a built dataset, optionally of one split.
+    """Records of a built dataset, optionally of one split and one set of timbres.
+
+    Parameters
+    ----------
+    root : path or None
+        The dataset folder; default :func:`synthetic_piano_dir` of ``size``.
+    size : str
+        See :data:`SIZES` (only used when ``root`` is None).
+    split : {"train", "validation", "test"} or None
+        Keep one split; ``None`` keeps all.
+    timbres : {"training", "held_out"} or None
+        Keep the recordings made with the training pianos, or those made with
+        :data:`HELD_OUT_SOUNDFONT` (test pieces only); ``None`` keeps all. Each
+        test piece appears once in each set.
 
     Raises
     ------
     DatasetError
-        The dataset has not been built (the message says how to build it).
+        The dataset has not been built (the message says how to build it), or
+        ``timbres`` is not one of :data:`TIMBRE_SETS`.
     """
+    if timbres is not None and timbres not in TIMBRE_SETS:
+        raise DatasetError(f"timbres must be one of {TIMBRE_SETS} or None, got {timbres!r}")
     root = Path(root) if root is not None else synthetic_piano_dir(size)
     csv_path = root / METADATA_CSV
     if not csv_path.is_file():
@@ -186,4 +275,5 @@ def load_synthetic_piano(
             "dlmusic.datasets.synthetic_piano.build_synthetic_piano()"
         )
     records = read_piano_metadata(csv_path)
-    return [r for r in records if split is None or r.split == split]
+    wanted = {None: (False, True), "training": (False,), "held_out": (True,)}[timbres]
+    return [r for r in records if split in (None, r.split) and is_held_out(r) in wanted]

@@ -78,7 +78,8 @@ def load_clips(
         notes = notes_from_midi(record.midi_path)
         if max_duration_s is not None:
             notes = notes.window(0.0, max_duration_s)
-        clips.append(PianoClip(name=record.title, audio=audio, notes=notes))
+        name = f"{record.title} ({record.timbre})" if record.timbre else record.title
+        clips.append(PianoClip(name=name, audio=audio, notes=notes))
     return clips
 
 
@@ -153,7 +154,9 @@ class WindowSequence(keras.utils.PyDataset):
     ----------
     clips : sequence of PianoClip
         Where windows come from; a clip is chosen with probability
-        proportional to its length.
+        proportional to its length. A piece rendered with several pianos
+        (``synthetic_piano``'s training split) is one clip per piano, so each
+        window draws its piano too.
     targets : callable
         Makes each window's note and onset targets (see :func:`window_example`).
     batch_size : int
