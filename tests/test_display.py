@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import ipywidgets
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -93,30 +95,44 @@ def test_play_rejects_audio_it_cannot_play(audio, error):
         play(audio, SR)
 
 
+def embedded_wavs(page: str) -> list[bytes]:
+    return [
+        base64.b64decode(data)
+        for data in re.findall(r"src='data:audio/wav;base64,([A-Za-z0-9+/=]+)'", page)
+    ]
+
+
 def test_compare_players_shows_one_labelled_wav_player_per_clip():
     clips = {
         "reference": sine(0.5),
-        "prediction": sine(0.25, amplitude=0.1),
+        "prediction <b>": sine(0.25, amplitude=0.1),
         "silence": np.zeros(1000, dtype=np.float32),
     }
-    widget = compare_players(clips, SR)
+    page = compare_players(clips, SR)._repr_html_()
 
-    assert isinstance(widget, ipywidgets.HBox)
-    assert len(widget.children) == len(clips)
-    for column, (title, audio) in zip(widget.children, clips.items(), strict=True):
-        label, player = column.children
-        assert title in label.value
-        assert isinstance(player, ipywidgets.Audio)
-        assert player.format == "wav" and not player.autoplay
-        decoded, decoded_sr = sf.read(io.BytesIO(player.value), dtype="float32")
+    assert page.count("<audio controls") == len(clips)
+    assert "prediction &lt;b&gt;" in page and "prediction <b>" not in page
+    wavs = embedded_wavs(page)
+    assert len(wavs) == len(clips)
+    for wav, audio in zip(wavs, clips.values(), strict=True):
+        decoded, decoded_sr = sf.read(io.BytesIO(wav), dtype="float32")
         assert decoded_sr == SR
         assert decoded.shape == (len(audio),)
         assert np.all(np.isfinite(decoded))
+        assert f"({len(audio) / SR:.1f} s)" in page
+
+
+def test_compare_players_is_static_html_that_wraps_not_a_widget():
+    shown = compare_players({"a": sine(0.1), "b": sine(0.1)}, SR)
+    page = shown._repr_html_()
+    assert "display:inline-block" in page and "max-width:100%" in page
+    assert not hasattr(shown, "_repr_mimebundle_")  # no widget view to lose with the kernel
+    assert repr(shown) == "AudioComparison(a (0.1 s), b (0.1 s))"
 
 
 def test_compare_players_peak_normalises_each_clip():
-    widget = compare_players({"quiet": sine(0.1, amplitude=0.1)}, SR)
-    decoded, _ = sf.read(io.BytesIO(widget.children[0].children[1].value), dtype="float32")
+    page = compare_players({"quiet": sine(0.1, amplitude=0.1)}, SR)._repr_html_()
+    decoded, _ = sf.read(io.BytesIO(embedded_wavs(page)[0]), dtype="float32")
     assert np.max(np.abs(decoded)) == pytest.approx(1.0, abs=1e-3)
 
 

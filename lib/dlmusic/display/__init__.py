@@ -2,7 +2,8 @@
 
 Players (:mod:`dlmusic.display.players`)
     :func:`play` one clip; :func:`compare_players` for clips side by side
-    (e.g. reference / prediction / augmented).
+    (e.g. reference / prediction / augmented). Both are static HTML with the
+    audio embedded, so they still play in a saved notebook without a kernel.
 
 Plots (:mod:`dlmusic.display.plots`), each returning a
 :class:`matplotlib.figure.Figure`
@@ -12,7 +13,7 @@ Plots (:mod:`dlmusic.display.plots`), each returning a
     :func:`plot_confusion_matrix` (with :func:`confusion_counts`).
 """
 
-from dlmusic.display.players import compare_players, play
+from dlmusic.display.players import AudioComparison, compare_players, play
 from dlmusic.display.plots import (
     confusion_counts,
     plot_confusion_matrix,
@@ -23,6 +24,7 @@ from dlmusic.display.plots import (
 )
 
 __all__ = [
+    "AudioComparison",
     "compare_players",
     "confusion_counts",
     "play",

@@ -2,15 +2,21 @@
 
 Audio follows :mod:`dlmusic.audio`: mono ``(n_samples,)`` or channels-first
 ``(n_channels, n_samples)`` floating point, sample rates in Hz.
+
+Every player is static HTML with the audio embedded as WAV (``data:`` URLs), not
+a widget: it is saved in the notebook's outputs, so it still plays after the
+notebook is reopened without a kernel, in a grader's copy and in nbgrader's
+feedback page. Side-by-side players wrap onto the next line on a narrow screen.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-import ipywidgets
 import numpy as np
 import soundfile as sf
 from IPython.display import Audio
@@ -54,9 +60,52 @@ def play(audio: np.ndarray, sr: int, *, normalize: bool = True) -> Audio:
     return Audio(data=audio, rate=int(sr), normalize=normalize and peak > 0.0)
 
 
+PLAYER_MIN_WIDTH_PX = 220
+"""Narrowest a side-by-side player gets before the row wraps."""
+
+
+@dataclass(frozen=True)
+class LabelledClip:
+    """One titled clip of :class:`AudioComparison`, encoded as 16-bit PCM WAV."""
+
+    title: str
+    wav: bytes
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class AudioComparison:
+    """Labelled players side by side, shown by Jupyter as static HTML.
+
+    Attributes
+    ----------
+    clips : tuple of LabelledClip
+        In display order.
+    """
+
+    clips: tuple[LabelledClip, ...]
+
+    def _repr_html_(self) -> str:
+        figures = "".join(
+            f"<figure class='dlmusic-player' style='margin:0 12px 8px 0;display:inline-block;"
+            f"vertical-align:top;min-width:{PLAYER_MIN_WIDTH_PX}px;max-width:100%'>"
+            f"<figcaption style='font-weight:bold'>{html.escape(clip.title)} "
+            f"<span style='font-weight:normal'>({clip.duration_s:.1f} s)</span></figcaption>"
+            f"<audio controls='controls' preload='metadata' style='max-width:100%'>"
+            f"<source src='data:audio/wav;base64,{base64.b64encode(clip.wav).decode()}' "
+            f"type='audio/wav'/></audio></figure>"
+            for clip in self.clips
+        )
+        return f"<div class='dlmusic-players' style='max-width:100%'>{figures}</div>"
+
+    def __repr__(self) -> str:
+        listed = ", ".join(f"{c.title} ({c.duration_s:.1f} s)" for c in self.clips)
+        return f"AudioComparison({listed})"
+
+
 def compare_players(
     clips: Mapping[str, np.ndarray], sr: int, *, normalize: bool = True
-) -> ipywidgets.Widget:
+) -> AudioComparison:
     """Labelled players side by side, e.g. reference / prediction / augmented.
 
     Parameters
@@ -73,9 +122,10 @@ def compare_players(
 
     Returns
     -------
-    ipywidgets.HBox
-        One ``VBox`` per clip holding an ``HTML`` title and an
-        ``ipywidgets.Audio`` with 16-bit PCM WAV bytes.
+    AudioComparison
+        Shown by Jupyter (last expression of a cell, or ``display``) as HTML: one
+        titled ``<audio>`` player per clip, holding its WAV bytes, wrapping onto
+        the next line when the screen is narrow.
 
     Raises
     ------
@@ -86,18 +136,20 @@ def compare_players(
     """
     if len(clips) == 0:
         raise ValueError("compare_players needs at least one clip, got an empty mapping")
-    columns = []
+    encoded = []
     for title, audio in clips.items():
         try:
             _validate_clip(audio, sr)
         except ValueError as err:
             raise type(err)(f"clip {title!r}: {err}") from err
-        player = ipywidgets.Audio(
-            value=_wav_bytes(audio, sr, normalize=normalize), format="wav", autoplay=False
+        encoded.append(
+            LabelledClip(
+                title=str(title),
+                wav=_wav_bytes(audio, sr, normalize=normalize),
+                duration_s=np.shape(audio)[-1] / sr,
+            )
         )
-        label = ipywidgets.HTML(f"<b>{html.escape(str(title))}</b>")
-        columns.append(ipywidgets.VBox([label, player]))
-    return ipywidgets.HBox(columns)
+    return AudioComparison(tuple(encoded))
 
 
 def _validate_clip(audio: np.ndarray, sr: int) -> None:
