@@ -5,16 +5,26 @@ Notebooks: ``solutions/transcription`` (part 5), ``solutions/composer`` (part 3)
 :func:`training_callbacks`; the autograder rebuilds the network and reads the
 file back with :func:`load_saved_weights`, which turns every way a submitted
 file can be wrong into one clear error.
+
+:func:`run_callbacks` adds what a long run on Colab needs: it resumes where it
+stopped after a disconnect (:class:`keras.callbacks.BackupAndRestore`) and shows
+one line that updates in place (:class:`ProgressLine`: epoch, batch, loss, time
+left) instead of a line per epoch; fit with ``verbose=0`` beside it.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 import warnings
 from pathlib import Path
 
 import keras
 
 from dlmusic.errors import DlmusicError
+
+PROGRESS_INTERVAL_S = 1.0
+"""Least time between two updates of a :class:`ProgressLine` (the last always shows)."""
 
 
 def training_callbacks(
@@ -37,6 +47,120 @@ def training_callbacks(
         ),
         keras.callbacks.CSVLogger(out_dir / f"{name}.log.csv"),
     ]
+
+
+class ProgressLine(keras.callbacks.Callback):
+    """One line per training run, updated in place: epoch, batch, losses, time left.
+
+    In Jupyter the line is one display output updated in place (so a saved
+    notebook holds the last state, one line); elsewhere it is rewritten with a
+    carriage return on stdout. The time left is extrapolated from the batches
+    run so far in this session (a resumed run counts from where it resumed).
+
+    Parameters
+    ----------
+    name : str
+        What is trained, shown first on the line.
+    interval_s : float
+        Least seconds between two updates.
+    """
+
+    def __init__(self, name: str, *, interval_s: float = PROGRESS_INTERVAL_S) -> None:
+        super().__init__()
+        self.name = name
+        self.interval_s = interval_s
+        self._handle = None
+        self._text = ""
+
+    def on_train_begin(self, logs=None) -> None:
+        self._start = time.perf_counter()
+        self._shown_at = -float("inf")
+        self._steps_done = 0
+        self._epoch = 0
+        self._logs: dict = {}
+        self._handle = _display_handle()
+        self._show(f"{self.name}: starting", force=True)
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        self._steps_done += 1
+        self._logs = {**self._logs, **(logs or {})}
+        self._show(self.line(batch + 1))
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        self._logs = {**self._logs, **(logs or {})}
+        self._show(self.line(self.params.get("steps")), force=True)
+
+    def on_train_end(self, logs=None) -> None:
+        elapsed = time.perf_counter() - self._start
+        self._show(f"{self._text.split(', ~')[0]}; done in {_clock(elapsed)}", force=True)
+        if self._handle is None:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+
+    def line(self, batch: int | None) -> str:
+        """The progress line after ``batch`` batches of the current epoch."""
+        epochs, steps = self.params.get("epochs") or 0, self.params.get("steps")
+        elapsed = time.perf_counter() - self._start
+        parts = [f"{self.name}: epoch {self._epoch + 1}/{epochs}"]
+        if steps:
+            parts.append(f"batch {batch or 0}/{steps}")
+        parts += [f"{key} {value:.4g}" for key, value in self._logs.items() if "loss" in key]
+        parts.append(f"{_clock(elapsed)} elapsed")
+        if steps and self._steps_done:
+            remaining = (epochs - self._epoch - 1) * steps + (steps - (batch or 0))
+            parts.append(f"~{_clock(elapsed / self._steps_done * remaining)} left")
+        return ", ".join(parts)
+
+    def _show(self, text: str, *, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._shown_at < self.interval_s:
+            return
+        self._shown_at, self._text = now, text
+        if self._handle is not None:
+            from IPython.display import Pretty
+
+            self._handle.update(Pretty(text))
+        else:
+            sys.stdout.write("\r" + text)
+            sys.stdout.flush()
+
+
+def run_callbacks(out_dir: str | Path, name: str) -> list[keras.callbacks.Callback]:
+    """Resume after a disconnect, and one updating progress line; use with ``verbose=0``.
+
+    ``BackupAndRestore`` keeps the last finished epoch (weights, optimizer, epoch)
+    in ``<out_dir>/<name>.backup/`` and deletes it when training completes; the
+    same ``fit`` call run again after a disconnect carries on from there. Keep
+    ``out_dir`` on Google Drive on Colab (``setup_notebook`` makes the working
+    folder a Drive folder), since ``/content`` does not survive a disconnect.
+    """
+    return [
+        keras.callbacks.BackupAndRestore(str(Path(out_dir) / f"{name}.backup")),
+        ProgressLine(name),
+    ]
+
+
+def _display_handle():
+    """An IPython display handle when running in a Jupyter kernel, else None."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Pretty, display
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return None
+    return display(Pretty(""), display_id=True)
+
+
+def _clock(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``."""
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def load_saved_weights(model: keras.Model, path: str | Path, description: str) -> keras.Model:

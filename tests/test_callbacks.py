@@ -1,0 +1,129 @@
+"""Training runs: one updating progress line, and resuming after a disconnect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlmusic.course import native_stderr_silenced
+
+with native_stderr_silenced():
+    import keras
+
+from dlmusic.callbacks import ProgressLine, run_callbacks, training_callbacks
+
+EPOCHS = 4
+BATCHES = 5
+
+
+def tiny_model() -> keras.Model:
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    return model
+
+
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(BATCHES * 4, 3)).astype("float32")
+    return x, x.sum(axis=1, keepdims=True)
+
+
+class Disconnect(keras.callbacks.Callback):
+    """Stops training as a lost Colab runtime would, after ``epoch`` finished."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("runtime disconnected")
+
+
+class EpochsSeen(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs: list[int] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_progress_is_one_line_rewritten_in_place_with_epoch_loss_and_time_left(capsys):
+    x, y = data()
+    tiny_model().fit(
+        x, y, batch_size=4, epochs=EPOCHS, verbose=0, callbacks=[ProgressLine("net", interval_s=0)]
+    )
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.endswith("\n")
+    updates = out.rstrip("\n").split("\r")[1:]
+    assert len(updates) == 1 + EPOCHS * (BATCHES + 1) + 1  # start, batches and epochs, end
+    assert any(f"epoch 2/{EPOCHS}, batch 3/{BATCHES}, loss" in u and "left" in u for u in updates)
+    assert updates[-1].startswith(f"net: epoch {EPOCHS}/{EPOCHS}, batch {BATCHES}/{BATCHES}")
+    assert "done in" in updates[-1]
+
+
+def test_progress_updates_at_most_once_per_interval(capsys):
+    x, y = data()
+    tiny_model().fit(
+        x, y, batch_size=4, epochs=EPOCHS, verbose=0, callbacks=[ProgressLine("n", interval_s=60)]
+    )
+    updates = capsys.readouterr().out.split("\r")[1:]
+    assert len(updates) == 1 + EPOCHS + 1  # start, each epoch's end, the end
+
+
+def test_a_run_stopped_by_a_disconnect_resumes_at_the_next_epoch(tmp_path, capsys):
+    x, y = data()
+    first = tiny_model()
+    with pytest.raises(KeyboardInterrupt):
+        first.fit(
+            x,
+            y,
+            batch_size=4,
+            epochs=EPOCHS,
+            verbose=0,
+            callbacks=[*run_callbacks(tmp_path, "net"), Disconnect(epoch=1)],
+        )
+    assert (tmp_path / "net.backup").is_dir()
+    seen = EpochsSeen()
+    second = tiny_model()
+    second.fit(
+        x,
+        y,
+        batch_size=4,
+        epochs=EPOCHS,
+        verbose=0,
+        callbacks=[*training_callbacks(tmp_path, "net"), *run_callbacks(tmp_path, "net"), seen],
+    )
+    assert seen.epochs == [2, 3]
+    assert not (tmp_path / "net.backup").exists(), "the backup goes once training completes"
+    assert f"epoch {EPOCHS}/{EPOCHS}" in capsys.readouterr().out
+
+
+def test_in_a_notebook_the_saved_output_is_the_last_state_of_one_line(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = new_notebook(
+        cells=[
+            new_code_cell(
+                "import numpy as np, keras\n"
+                "from dlmusic.callbacks import ProgressLine\n"
+                "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+                "model.compile(optimizer='sgd', loss='mse')\n"
+                "x = np.ones((20, 3), 'float32')\n"
+                "model.fit(x, x[:, :1], batch_size=4, epochs=3, verbose=0,\n"
+                "          callbacks=[ProgressLine('net', interval_s=0)])\n"
+                "None"
+            )
+        ]
+    )
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    saved = nbformat.reads(nbformat.writes(notebook), as_version=4)
+    shown = [o for o in saved.cells[0].outputs if o.output_type == "display_data"]
+    assert len(shown) == 1
+    text = shown[0].data["text/plain"]
+    assert text.startswith("net: epoch 3/3, batch 5/5") and "done in" in text
+    assert not [o for o in saved.cells[0].outputs if o.output_type == "stream"]
