@@ -390,3 +390,39 @@ def test_piano_roll_draws_both_close_estimates_of_one_note_as_hits():
         "misses (0)",
         "false alarms (0)",
     ]
+
+
+def test_piano_roll_of_a_poor_model_draws_the_longest_false_alarms_and_counts_them_all():
+    rng = np.random.default_rng(0)
+    reference = notes(*((i * 0.5, i * 0.5 + 0.4, 60 + i % 12) for i in range(49)))
+    onsets = rng.uniform(0, 25, 4282)
+    durations = rng.uniform(0.01, 0.2, 4282)
+    durations[:5] = 3.0  # the five longest must be among those drawn
+    pitches = rng.integers(30, 56, 4282)  # none near a reference note
+    estimate = (np.stack([onsets, onsets + durations], axis=1), pitches)
+    fig = plot_piano_roll(reference, estimate, max_false_alarms=100)
+    ax = fig.axes[0]
+    labels = legend_labels(fig)
+    assert labels[2] == "false alarms (4282; the 100 longest drawn)"
+    alarms = [p for p in ax.patches if p.get_hatch() == "//"]
+    assert len(alarms) == 100
+    assert sum(p.get_width() == pytest.approx(3.0) for p in alarms) == 5
+    drawn_first = ax.patches[: len(alarms)]  # underneath the hits and misses
+    assert all(p.get_hatch() == "//" for p in drawn_first)
+
+
+def test_piano_roll_rejects_a_negative_false_alarm_cap():
+    with pytest.raises(ValueError, match="max_false_alarms"):
+        plot_piano_roll(notes((0.0, 0.5, 60)), notes((0.0, 0.5, 61)), max_false_alarms=-1)
+
+
+def test_spectrogram_colour_bar_says_what_the_colours_mean():
+    mask = np.linspace(0, 1, 40 * 30).reshape(40, 30)
+    fig = plot_spectrogram(
+        mask, to_db=False, colorbar_label="mask (share kept)", value_range=(0.0, 1.0)
+    )
+    colour_bar = fig.axes[1]
+    assert colour_bar.get_ylabel() == "mask (share kept)"
+    assert colour_bar.get_ylim() == (0.0, 1.0)
+    decibels = plot_spectrogram(np.abs(np.random.default_rng(0).normal(size=(40, 30))))
+    assert decibels.axes[1].get_ylabel() == "dB (0 = loudest bin)"

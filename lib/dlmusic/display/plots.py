@@ -37,6 +37,8 @@ MISS_COLOUR = "#E69F00"
 FALSE_ALARM_COLOUR = "#CC79A7"
 
 SPECTROGRAM_Y_AXES = ("linear", "log", "cqt_note", "cqt_hz")
+MAX_FALSE_ALARMS_DRAWN = 200
+"""A poor model's false alarms can bury the piano roll: beyond this many, the longest are drawn."""
 
 
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -74,6 +76,7 @@ def plot_piano_roll(
     *,
     onset_tolerance_s: float = 0.05,
     with_offsets: bool = False,
+    max_false_alarms: int = MAX_FALSE_ALARMS_DRAWN,
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -87,6 +90,12 @@ def plot_piano_roll(
     exercise of the transcription notebook), two close estimates of one note are
     both drawn as hits.
 
+    False alarms are drawn behind hits and misses, hatched. A poor model can
+    produce thousands (the quick-mode transcription model: over 4,000 beside
+    49 notes), which would cover everything else: beyond ``max_false_alarms``
+    only the longest are drawn, and the legend says how many there are and how
+    many are drawn.
+
     Parameters
     ----------
     reference : (np.ndarray, np.ndarray)
@@ -99,6 +108,8 @@ def plot_piano_roll(
         Largest onset difference of a hit, in seconds.
     with_offsets : bool
         Also require matching offsets (``offset_ratio=0.2``).
+    max_false_alarms : int
+        Most false alarms drawn (the longest); all are counted in the legend.
     ax : matplotlib.axes.Axes or None
         Draw here instead of in a new figure.
     title : str or None
@@ -107,7 +118,8 @@ def plot_piano_roll(
     Returns
     -------
     matplotlib.figure.Figure
-        The legend gives the counts, e.g. ``"hits (12)"``.
+        The legend gives the counts, e.g. ``"hits (12)"``, and
+        ``"false alarms (4282; the 200 longest drawn)"`` when capped.
 
     Raises
     ------
@@ -115,9 +127,11 @@ def plot_piano_roll(
         Notes of the wrong shape, non-finite, or ending before they start.
     """
     ref_intervals, ref_pitches = _validate_notes(reference, "reference")
+    if max_false_alarms < 0:
+        raise ValueError(f"max_false_alarms must be >= 0, got {max_false_alarms}")
     fig, ax = _figure_and_axes(ax, figsize=(10, 4))
     if estimate is None:
-        layers = [("notes", ref_intervals, ref_pitches, HIT_COLOUR, None)]
+        layers = [(f"notes ({len(ref_pitches)})", ref_intervals, ref_pitches, HIT_COLOUR, None)]
         all_pitches = ref_pitches
         all_intervals = ref_intervals
     else:
@@ -129,10 +143,23 @@ def plot_piano_roll(
             with_offsets=with_offsets,
         )
         hit, found = close.any(axis=0), close.any(axis=1)
+        alarm_intervals, alarm_pitches = est_intervals[~hit], est_pitches[~hit]
+        label = f"false alarms ({len(alarm_pitches)})"
+        if len(alarm_pitches) > max_false_alarms:
+            label = f"false alarms ({len(alarm_pitches)}; the {max_false_alarms} longest drawn)"
+            longest = np.argsort(alarm_intervals[:, 0] - alarm_intervals[:, 1], kind="stable")
+            keep = np.sort(longest[:max_false_alarms])
+            alarm_intervals, alarm_pitches = alarm_intervals[keep], alarm_pitches[keep]
         layers = [
-            ("hits", est_intervals[hit], est_pitches[hit], HIT_COLOUR, None),
-            ("misses", ref_intervals[~found], ref_pitches[~found], MISS_COLOUR, None),
-            ("false alarms", est_intervals[~hit], est_pitches[~hit], FALSE_ALARM_COLOUR, "//"),
+            (label, alarm_intervals, alarm_pitches, FALSE_ALARM_COLOUR, "//"),
+            (f"hits ({hit.sum()})", est_intervals[hit], est_pitches[hit], HIT_COLOUR, None),
+            (
+                f"misses ({(~found).sum()})",
+                ref_intervals[~found],
+                ref_pitches[~found],
+                MISS_COLOUR,
+                None,
+            ),
         ]
         all_pitches = np.concatenate([ref_pitches, est_pitches])
         all_intervals = np.concatenate([ref_intervals, est_intervals])
@@ -149,7 +176,9 @@ def plot_piano_roll(
                 align="center",
                 **style,
             )
-        handles.append(Patch(label=f"{name} ({len(pitches)})", **style))
+        handles.append(Patch(label=name, **style))
+    if estimate is not None:  # hits, misses, then false alarms (drawn first, underneath)
+        handles = [*handles[1:], handles[0]]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
     _set_pitch_axis(ax, all_pitches)
@@ -208,10 +237,12 @@ def plot_spectrogram(
     bins_per_octave: int = 36,
     fmin_hz: float | None = None,
     to_db: bool = True,
+    colorbar_label: str | None = None,
+    value_range: tuple[float, float] | None = None,
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Show a magnitude spectrogram (STFT or CQT) as an image with a colourbar.
+    """Show a magnitude spectrogram (STFT or CQT) as an image with a labelled colourbar.
 
     Parameters
     ----------
@@ -232,6 +263,12 @@ def plot_spectrogram(
     to_db : bool
         Convert to decibels relative to the loudest bin
         (``librosa.amplitude_to_db(ref=np.max)``).
+    colorbar_label : str or None
+        What the colours mean; by default ``"dB (0 = loudest bin)"`` or, with
+        ``to_db=False``, ``"magnitude"``. Say what a mask's values mean, e.g.
+        ``"mask (share of the mixture kept)"``.
+    value_range : (float, float) or None
+        Fixed colour range (e.g. ``(0, 1)`` for a mask); by default the data's.
     ax : matplotlib.axes.Axes or None
         Draw here instead of in a new figure.
     title : str or None
@@ -262,6 +299,7 @@ def plot_spectrogram(
     fig, ax = _figure_and_axes(ax, figsize=(10, 4))
     values = librosa.amplitude_to_db(spec, ref=np.max) if to_db else spec
     cqt_options = {"bins_per_octave": bins_per_octave, "fmin": fmin_hz}
+    limits = {"vmin": value_range[0], "vmax": value_range[1]} if value_range else {}
     image = librosa.display.specshow(
         values,
         sr=sr,
@@ -269,9 +307,16 @@ def plot_spectrogram(
         x_axis="time",
         y_axis=y_axis,
         ax=ax,
+        **limits,
         **(cqt_options if y_axis.startswith("cqt") else {}),
     )
-    fig.colorbar(image, ax=ax, format="%+2.0f dB" if to_db else None)
+    default_label = "dB (0 = loudest bin)" if to_db else "magnitude"
+    fig.colorbar(
+        image,
+        ax=ax,
+        format="%+2.0f" if to_db else None,
+        label=colorbar_label or default_label,
+    )
     ax.set_xlabel("time (s)")
     ax.set_title(title or "Spectrogram")
     return fig
