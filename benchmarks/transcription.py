@@ -1,27 +1,38 @@
-"""Transcription quality: the NMP model and its ablations next to pretrained Basic Pitch.
+"""Transcription off the training piano: our networks and pretrained Basic Pitch, per timbre.
 
 Usage::
 
-    python benchmarks/transcription.py --size full --epochs 40 --batches-per-epoch 100
+    python benchmarks/transcription.py --size full --epochs 20 --batches-per-epoch 50 \\
+        --batch-size 8
 
-Trains the full model and both ablations (no harmonic stacking; no Yp
-bottleneck) with the same budget on the ``train`` split of
-``synthetic_piano`` (random 2-second windows, batch 16, Adam), then
-transcribes every ``test`` piece whole and scores the notes with mir_eval
-(onset tolerance 50 ms): ``f`` with offsets, ``fno`` without. Each model is
-scored twice: with the default note-extraction thresholds (onset 0.5, frame
-0.3; what grading uses) and with the pair that maximises Fno on the
-validation clips (a grid; the test pieces never choose). Pretrained
-Basic Pitch (its ONNX model, run with onnxruntime) transcribes the same
-pieces. Reports training wall time and steps per second, and writes
-``benchmarks/results/transcription.json`` after each system, merging with the
-systems an earlier run measured (``--models`` picks which to run now), so a
-long run that is cut off keeps what it finished. Weights go to ``build/bench/``.
+Trains the full model and every ablation (:data:`SYSTEMS`: no harmonic
+stacking, no contour supervision, no post-stack 5x5 conv) with the same
+budget on the ``train`` split of ``synthetic_piano``, whose pieces are
+rendered with several training pianos. Every training window draws its piano
+(one clip per rendering) and a random augmentation (:func:`augment_window`:
+EQ, room, noise, a drum loop mixed in). Then it transcribes every ``test``
+piece whole under each of :data:`CONDITIONS`:
 
-Basic Pitch is optional; install it beside the course's packages with
-``pip install --no-deps basic-pitch==0.4.0 resampy onnxruntime`` (its own
-dependency pins predate TensorFlow 2.21). The networks, losses and targets are
-the instructor's references (``dlmusic_instructor.references.transcription``).
+- ``training_timbres``: the test pieces rendered with a training piano;
+- ``held_out_timbre``: the same pieces rendered with the held-out piano
+  (``synthetic_piano.HELD_OUT_SOUNDFONT``), which no training or validation
+  recording uses;
+- ``held_out_reverb_noise``: those renderings in a room (RT60 0.8 s, 40 % wet)
+  with white noise at 15 dB SNR.
+
+Notes are scored with mir_eval (onset tolerance 50 ms): ``fno`` without
+offsets, ``f`` with. Our networks use the note-extraction thresholds that
+maximise Fno on the validation pieces (training pianos; the test pieces never
+choose). Pretrained Basic Pitch (ICASSP 2022 ONNX model, its default
+thresholds) transcribes the same audio. Writes
+``benchmarks/results/transcription_timbre.json`` after each system, merging
+with the systems an earlier run with the same data and budget measured
+(``--systems`` picks which to run now), so a run that is cut off keeps what
+it finished. Weights go to ``build/bench/``.
+
+Basic Pitch is optional: ``make bench-deps`` installs it beside the course's
+packages. The networks, losses and targets are the instructor's references
+(``dlmusic_instructor.references.transcription``).
 """
 
 from __future__ import annotations
@@ -31,14 +42,21 @@ import contextlib
 import io
 import json
 import platform
+import sys
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import keras
+import numpy as np
 
+from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
+from dlmusic.datasets.records import PianoRecording
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
+from dlmusic.problem_set.example_piece import render_piece
+from dlmusic.transcription.augment import add_reverb, add_white_noise, mix_in, random_equalizer
 from dlmusic.transcription.data import (
     PianoClip,
     WindowSequence,
@@ -47,8 +65,8 @@ from dlmusic.transcription.data import (
     predict_posteriorgrams,
 )
 from dlmusic.transcription.notes import posteriorgram_to_notes
-from dlmusic.transcription.saved import MODEL_CONFIGS, weights_file
-from dlmusic.transcription.targets import notes_from_midi
+from dlmusic.transcription.saved import MODEL_CONFIGS
+from dlmusic.transcription.targets import NoteList, notes_from_midi
 from dlmusic.transcription.training import training_callbacks
 from dlmusic_instructor.references.transcription import (
     build_model,
@@ -57,27 +75,85 @@ from dlmusic_instructor.references.transcription import (
     note_and_onset_targets,
 )
 
-RESULTS = Path(__file__).parent / "results" / "transcription.json"
+RESULTS = Path(__file__).parent / "results" / "transcription_timbre.json"
 WEIGHTS_DIR = Path("build/bench")
+SYSTEMS: dict[str, dict[str, bool]] = {
+    **MODEL_CONFIGS,
+    "no_post_stack_conv": {"post_stack_conv": False},
+}
+"""Our networks: ``build_model`` keyword arguments (``supervised_contour`` also sets the
+contour loss weight to 0)."""
+DEFAULT_ORDER = (
+    "basic_pitch",
+    "full",
+    "no_post_stack_conv",
+    "no_harmonic_stacking",
+    "no_contour_supervision",
+)
+"""What a run measures, cheapest and most important first (a cut-off run keeps those)."""
+CONDITIONS = {
+    "training_timbres": False,
+    "held_out_timbre": True,
+    "held_out_reverb_noise": True,
+}
+"""Test conditions and whether each uses the held-out piano."""
+DEGRADE_RT60_S, DEGRADE_WET, DEGRADE_SNR_DB = 0.8, 0.4, 15.0
+"""The room and noise of ``held_out_reverb_noise``."""
 VALIDATION_CLIP_S = 30.0
-"""Validation loss (for checkpointing) uses the first 30 s of each validation piece."""
-DEFAULT_THRESHOLDS = (0.5, 0.3)
-"""(onset, frame) thresholds of ``posteriorgram_to_notes``, as used by grading."""
+"""Validation (checkpointing and threshold choice) uses the first 30 s of each piece."""
 THRESHOLD_GRID = [(onset, frame) for onset in (0.3, 0.4, 0.5, 0.6) for frame in (0.3, 0.4, 0.5)]
+"""(onset, frame) threshold pairs of ``posteriorgram_to_notes`` tried on validation."""
+EQ_PROBABILITY = 0.5
+REVERB_PROBABILITY = 0.3
+RT60_RANGE_S = (0.2, 1.0)
+NOISE_PROBABILITY = 0.5
+NOISE_SNR_RANGE_DB = (10.0, 30.0)
+MIX_IN_PROBABILITY = 0.2
+MIX_IN_SNR_RANGE_DB = (5.0, 20.0)
+
+
+class WindowAugmenter:
+    """Per-window augmentation for training: EQ, room, noise and a drum loop, each at random.
+
+    Parameters
+    ----------
+    interference : np.ndarray, shape (n_samples,)
+        Unlabelled, unpitched audio mixed in at random (a drum loop).
+    """
+
+    def __init__(self, interference: np.ndarray) -> None:
+        self.interference = interference
+
+    def __call__(
+        self, audio: np.ndarray, notes: NoteList, rng: np.random.Generator
+    ) -> tuple[np.ndarray, NoteList]:
+        """Augment one window; the notes are unchanged (no augmentation here moves them)."""
+        audio = np.array(audio, dtype=np.float32)
+        if rng.random() < EQ_PROBABILITY:
+            audio = random_equalizer(audio, SAMPLE_RATE_HZ, rng)
+        if rng.random() < REVERB_PROBABILITY:
+            audio = add_reverb(audio, SAMPLE_RATE_HZ, rng, rt60_s=rng.uniform(*RT60_RANGE_S))
+        sounding = bool(np.any(audio))
+        if rng.random() < MIX_IN_PROBABILITY and sounding:
+            audio = mix_in(audio, self.interference, rng.uniform(*MIX_IN_SNR_RANGE_DB), rng)
+        if rng.random() < NOISE_PROBABILITY and sounding:
+            audio = add_white_noise(audio, rng.uniform(*NOISE_SNR_RANGE_DB), rng)
+        return audio, notes
 
 
 def train(
     name: str,
     train_clips: list[PianoClip],
     validation: tuple,
+    augment: WindowAugmenter,
     *,
     epochs: int,
     batches_per_epoch: int,
     batch_size: int,
 ) -> tuple[keras.Model, float]:
-    """Train one configuration; returns the best-validation model and wall seconds."""
+    """Train one system; returns the best-validation model and wall seconds."""
     keras.utils.set_random_seed(0)
-    config = MODEL_CONFIGS[name]
+    config = SYSTEMS[name]
     model = compile_nmp(
         build_model(**config, name=f"nmp_{name}"),
         supervised_contour=config.get("supervised_contour", True),
@@ -88,6 +164,7 @@ def train(
         batch_size=batch_size,
         batches_per_epoch=batches_per_epoch,
         seed=0,
+        augment=augment,
     )
     start = time.perf_counter()
     model.fit(
@@ -98,12 +175,12 @@ def train(
         callbacks=training_callbacks(WEIGHTS_DIR, f"nmp_{name}"),
     )
     seconds = time.perf_counter() - start
-    model.load_weights(weights_file(name, WEIGHTS_DIR))
+    model.load_weights(WEIGHTS_DIR / f"nmp_{name}.weights.h5")
     return model, seconds
 
 
 def scores_by_threshold(
-    model: keras.Model, clips: list[PianoClip], thresholds: list[tuple[float, float]]
+    model: keras.Model, clips: Sequence[PianoClip], thresholds: list[tuple[float, float]]
 ) -> dict[tuple[float, float], dict[str, float]]:
     """Mean note scores over ``clips`` for each (onset, frame) threshold pair."""
     posteriors = [predict_posteriorgrams(model, clip.audio) for clip in clips]
@@ -122,13 +199,13 @@ def scores_by_threshold(
     return table
 
 
-def basic_pitch_scores(clips: list[PianoClip], audio_paths: list[Path]) -> dict[str, float] | None:
-    """Mean scores of pretrained Basic Pitch (ONNX) on the same pieces, or None if absent."""
+def basic_pitch_scores(clips: Sequence[PianoClip], audio_paths: Sequence[Path]) -> dict | None:
+    """Mean scores of pretrained Basic Pitch (ONNX) on the same audio, or None if absent."""
     try:
         from basic_pitch import FilenameSuffix, build_icassp_2022_model_path
         from basic_pitch.inference import Model, predict
     except ImportError:
-        print("basic-pitch is not installed: skipping it (see this script's docstring)")
+        print("basic-pitch is not installed (`make bench-deps`): skipping it", file=sys.stderr)
         return None
     model = Model(build_icassp_2022_model_path(FilenameSuffix.onnx))
     pairs = []
@@ -139,13 +216,57 @@ def basic_pitch_scores(clips: list[PianoClip], audio_paths: list[Path]) -> dict[
     return mean_scores(pairs)
 
 
+def test_conditions(root: Path, folder: Path) -> dict[str, tuple[list[PianoClip], list[Path]]]:
+    """Each condition's test clips and the audio files they were read from (or written to).
+
+    The degraded audio is written under ``folder`` so that Basic Pitch reads the same samples.
+    """
+    by_timbre = {
+        held_out: _sorted_by_title(
+            load_synthetic_piano(root, split="test", timbres="held_out" if held_out else "training")
+        )
+        for held_out in (False, True)
+    }
+    conditions = {}
+    for name, held_out in CONDITIONS.items():
+        records = by_timbre[held_out]
+        clips = load_clips(records)
+        paths = [record.audio_path for record in records]
+        if name == "held_out_reverb_noise":
+            clips, paths = _degraded(clips, folder / name)
+        conditions[name] = (clips, paths)
+    return conditions
+
+
+def _sorted_by_title(records: list[PianoRecording]) -> list[PianoRecording]:
+    return sorted(records, key=lambda record: record.title)
+
+
+def _degraded(clips: list[PianoClip], folder: Path) -> tuple[list[PianoClip], list[Path]]:
+    """The clips in a room with noise (seeded per clip), saved as WAV for Basic Pitch."""
+    degraded, paths = [], []
+    for index, clip in enumerate(clips):
+        rng = np.random.default_rng([1234, index])
+        room = add_reverb(clip.audio, SAMPLE_RATE_HZ, rng, rt60_s=DEGRADE_RT60_S, wet=DEGRADE_WET)
+        audio = add_white_noise(room, DEGRADE_SNR_DB, rng)
+        paths.append(write_audio(folder / f"{index:02d}.wav", audio, SAMPLE_RATE_HZ))
+        degraded.append(PianoClip(name=clip.name, audio=audio, notes=clip.notes))
+    return degraded, paths
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("quick", "full"), default="full")
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--batches-per-epoch", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--models", nargs="*", default=list(MODEL_CONFIGS))
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batches-per-epoch", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument(
+        "--systems",
+        nargs="*",
+        default=list(DEFAULT_ORDER),
+        choices=["basic_pitch", *SYSTEMS],
+        help="systems to run now, in order (default: Basic Pitch, then every network)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="JSON file to merge into")
     args = parser.parse_args()
 
@@ -155,55 +276,73 @@ def main() -> int:
         load_synthetic_piano(root, split="validation"), max_duration_s=VALIDATION_CLIP_S
     )
     validation = fixed_windows(validation_clips, note_and_onset_targets)
-    test_records = load_synthetic_piano(root, split="test")
-    test_clips = load_clips(test_records)
+    conditions = test_conditions(root, WEIGHTS_DIR / "degraded")
+    augment = WindowAugmenter(render_piece(SAMPLE_RATE_HZ, soundfont="FluidR3_GM").drums)
 
+    steps = args.epochs * args.batches_per_epoch
+    n_test = len(conditions["training_timbres"][0])
     setup = {
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, CPU only",
-        "dataset": f"synthetic_piano ({args.size}): {len(test_clips)} whole test pieces",
+        "dataset": f"synthetic_piano ({args.size}): {n_test} whole test pieces per condition",
         "budget": f"{args.epochs} epochs x {args.batches_per_epoch} batches of {args.batch_size}",
+        "steps": steps,
     }
     results = _earlier_results(setup, args.results)
     results["date"] = date.today().isoformat()
-    steps = args.epochs * args.batches_per_epoch
-    for name in args.models:
+    results["command"] = "python benchmarks/transcription.py " + " ".join(sys.argv[1:])
+    for name in args.systems:
+        if name == "basic_pitch":
+            for condition, (clips, paths) in conditions.items():
+                scores = basic_pitch_scores(clips, paths)
+                if scores is not None:
+                    _record(results, condition, name, scores)
+            _write(results, args.results)
+            continue
         model, seconds = train(
             name,
             train_clips,
             validation,
+            augment,
             epochs=args.epochs,
             batches_per_epoch=args.batches_per_epoch,
             batch_size=args.batch_size,
         )
         on_validation = scores_by_threshold(model, validation_clips, THRESHOLD_GRID)
         tuned = max(on_validation, key=lambda pair: on_validation[pair]["fno"])
-        on_test = scores_by_threshold(model, test_clips, sorted({DEFAULT_THRESHOLDS, tuned}))
-        results[name] = {
-            **on_test[DEFAULT_THRESHOLDS],
-            "tuned_thresholds": {"onset": tuned[0], "frame": tuned[1]},
-            "tuned": on_test[tuned],
-            "seconds": seconds,
-            "steps_per_second": steps / seconds,
-        }
-        _write(results, args.results)
-    reference = basic_pitch_scores(test_clips, [r.audio_path for r in test_records])
-    if reference is not None:
-        results["basic_pitch"] = reference
+        for condition, (clips, _) in conditions.items():
+            _record(results, condition, name, scores_by_threshold(model, clips, [tuned])[tuned])
+        results["thresholds"][name] = {"onset": tuned[0], "frame": tuned[1]}
+        results["train_seconds_by_system"][name] = seconds
+        if name == "full":
+            results["train_seconds"] = seconds
         _write(results, args.results)
 
-    title = f"Note F-measures on {setup['dataset']} ({results['date']})"
-    print(format_table(_rows(results), title))
+    print(format_table(_rows(results), f"Note scores on {setup['dataset']} ({results['date']})"))
     print(f"wrote {args.results}")
     return 0
 
 
-def _earlier_results(setup: dict[str, str], path: Path) -> dict:
-    """Systems measured by an earlier run with the same data and budget, plus ``setup``."""
+def _earlier_results(setup: dict, path: Path) -> dict:
+    """What an earlier run with the same data and budget measured, plus ``setup``."""
     if path.is_file():
         earlier = json.loads(path.read_text())
         if all(earlier.get(key) == value for key, value in setup.items()):
             return earlier
-    return dict(setup)
+    return {
+        **setup,
+        "conditions": {
+            name: {"held_out_timbre": held_out, "systems": {}}
+            for name, held_out in CONDITIONS.items()
+        },
+        "thresholds": {},
+        "train_seconds_by_system": {},
+        "train_seconds": None,
+    }
+
+
+def _record(results: dict, condition: str, system: str, scores: dict[str, float]) -> None:
+    keys = ("fno", "f", "precision_no_offset", "recall_no_offset")
+    results["conditions"][condition]["systems"][system] = {key: scores[key] for key in keys}
 
 
 def _write(results: dict, path: Path) -> None:
@@ -213,40 +352,21 @@ def _write(results: dict, path: Path) -> None:
 
 def _rows(results: dict) -> list[dict[str, str]]:
     rows = []
-    for name in MODEL_CONFIGS:
-        if name not in results:
-            continue
-        scores, tuned = results[name], results[name]["tuned_thresholds"]
-        seconds = f"{scores['seconds']:.0f}"
-        onset, frame = DEFAULT_THRESHOLDS
-        rows.append(
-            {
-                "system": f"{name} {onset:g}/{frame:g}",
-                **_formatted(scores),
-                "train_seconds": seconds,
-            }
-        )
-        rows.append(
-            {
-                "system": f"{name} tuned {tuned['onset']:g}/{tuned['frame']:g}",
-                **_formatted(scores["tuned"]),
-                "train_seconds": seconds,
-            }
-        )
-    if "basic_pitch" in results:
-        rows.append(
-            {
-                "system": "basic_pitch (pretrained)",
-                **_formatted(results["basic_pitch"]),
-                "train_seconds": "-",
-            }
-        )
+    for condition, entry in results["conditions"].items():
+        for system in ["basic_pitch", *SYSTEMS]:
+            scores = entry["systems"].get(system)
+            if scores is None:
+                continue
+            seconds = results["train_seconds_by_system"].get(system)
+            rows.append(
+                {
+                    "condition": condition,
+                    "system": system,
+                    **{key: f"{value:.3f}" for key, value in scores.items()},
+                    "train_seconds": "-" if seconds is None else f"{seconds:.0f}",
+                }
+            )
     return rows
-
-
-def _formatted(scores: dict[str, float]) -> dict[str, str]:
-    keys = ("fno", "f", "precision_no_offset", "recall_no_offset")
-    return {key: f"{scores[key]:.3f}" for key in keys}
 
 
 if __name__ == "__main__":
