@@ -92,6 +92,14 @@ def test_the_context_method_hands_in_from_its_work_dir(tmp_path, no_drive):
     assert path.parent == tmp_path and zipfile.is_zipfile(path)
 
 
+def test_under_the_autograder_nothing_is_handed_in(tmp_path, no_drive, capsys):
+    write_notebook(tmp_path / "vocals.ipynb")
+    context = NotebookContext("vocals", "grading", 0, tmp_path, tmp_path, colab=False)
+    assert context.save_submission() is None
+    assert not list(tmp_path.glob("*.zip"))
+    assert "nothing to hand in" in capsys.readouterr().out
+
+
 def test_an_unsaved_notebook_or_a_file_that_is_no_notebook_is_refused(tmp_path, no_drive):
     with pytest.raises(DlmusicError, match="cannot find the notebook"):
         save_submission("vocals", tmp_path, show=offered([]))

@@ -232,13 +232,18 @@ class NotebookContext:
             f"data={self.data_dir} outputs={self.work_dir}" + (" (Colab)" if self.colab else "")
         )
 
-    def save_submission(self, notebook: str | Path | None = None) -> Path:
+    def save_submission(self, notebook: str | Path | None = None) -> Path | None:
         """Write the one zip to hand in: this notebook and the weights files it saved.
 
         To Google Drive when it is mounted, else into :attr:`work_dir` with a
         download link; see :func:`dlmusic.submission.save_submission`. Save the
         notebook first when running locally (the file on disk is what goes in).
+        In grading mode (the autograder runs the handed-in notebook) nothing is
+        written and None is returned.
         """
+        if self.mode == "grading":
+            print("grading mode: nothing to hand in")
+            return None
         return submission.save_submission(self.assignment, self.work_dir, notebook=notebook)
 
 
