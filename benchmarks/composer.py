@@ -1,24 +1,35 @@
-"""Composer recognition: row slicing against verovio, ResNet50 vs a small CNN vs a leaky split.
+"""Composer recognition on notation only: slicing, k-fold by work, the leak, the shortcut.
 
 Usage::
 
-    python benchmarks/composer.py --size full            # the README's numbers
-    python benchmarks/composer.py --size quick --epochs 1 --skip-leaky   # smoke run
+    python benchmarks/composer.py                       # the README's numbers (hours on CPU)
+    python benchmarks/composer.py --size quick --epochs 1 --resnet-epochs 1 --skip-variant
 
-1. Row slicing: every piece of ``synthetic_scores`` is engraved again
-   (:func:`dlmusic.datasets.synthetic_scores.engrave_pages_with_systems`),
-   each page sliced with the reference row finder
-   (:func:`dlmusic_instructor.references.composer.rows_from_page`), and
-   each system that verovio drew is
-   *found exactly* when one row covers its staff lines (2 px tolerance) and no
-   other system's; *merged* when a row covers two or more systems.
-2. Classification: rows split by piece (:func:`split_by_piece`, 2 test and 1
-   dev piece per composer in full size); ResNet50 and the small CNN trained
-   with SGD and exponential decay, best dev epoch kept; row accuracy and
-   piece accuracy (soft vote) on the test pieces, and training wall time.
-   Then ResNet50 again on a random row split of the same sizes (the leak).
+Stages (``benchmarks/results/composer.json`` is rewritten after each, so a
+cut run keeps what it measured):
 
-Writes ``benchmarks/results/composer.json``; weights go to ``build/bench/``.
+1. **Slicing**: every page of ``synthetic_scores`` (``full``, uniform
+   engraving, and ``small`` engraved per composer) sliced with the reference
+   row finder and compared with where verovio drew each system (stored in
+   ``pages.csv`` at build time): a system is *found exactly* when one row
+   covers its staff lines (2 px tolerance) and no other system's; a row is
+   *merged* when it covers two or more systems.
+2. **Shortcut variant**: the small CNN trained on the training works of the
+   ``small`` build engraved per composer (:data:`BY_COMPOSER`), tested on the
+   test works in the same styles and on the same test works engraved
+   uniformly; and, as the control, trained and tested on uniform pages.
+3. **k-fold by work**: the ``full`` build's works dealt to ``--folds`` folds
+   per composer (:func:`dlmusic.composer.dataset.piece_folds`); in each fold a
+   network is trained on the other folds' rows (split ``work``) and, with the
+   same budget, on a random row split of the same sizes (split ``random``).
+   Row accuracy on the test rows, and work accuracy by soft vote over each
+   test work's rows. Fixed budget, the last epoch's weights: there is no dev
+   split (Mozart has three works), so no epoch is chosen on test either.
+4. **Learning curve**: the small CNN, fold by fold, on 25 % and 50 % of the
+   training rows (drawn at random from the training works).
+
+The small CNN runs before ResNet50 (minutes against hours on a CPU).
+Weights go to ``build/bench/``.
 """
 
 from __future__ import annotations
@@ -33,23 +44,19 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dlmusic.composer.dataset import RowSet, load_rows, split_rows_at_random
+from dlmusic.composer.dataset import RowSet, load_rows, piece_folds, split_rows_at_random
 from dlmusic.composer.model import build_small_cnn
-from dlmusic.composer.rows import as_gray_page, to_page_width
 from dlmusic.datasets.sheet_folder import load_score_folder
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_scores import (
+    BY_COMPOSER,
     COMPOSERS,
-    SIZES,
     build_synthetic_scores,
-    engrave_pages_with_systems,
-    opening_measures,
     read_pages_csv,
 )
 from dlmusic_instructor.references.composer import (
     build_resnet50,
     compile_classifier,
-    make_callbacks,
     piece_vote,
     rows_from_page,
     split_by_piece,
@@ -58,157 +65,230 @@ from dlmusic_instructor.references.composer import (
 RESULTS = Path(__file__).parent / "results" / "composer.json"
 WEIGHTS_DIR = Path("build/bench")
 TOLERANCE_PX = 2
-BUILDERS = {"resnet50": build_resnet50, "small_cnn": build_small_cnn}
+BUILDERS = {"small_cnn": build_small_cnn, "resnet50": build_resnet50}
 LEARNING_RATES = {"resnet50": 0.01, "small_cnn": 0.05}
+CURVE_FRACTIONS = (0.25, 0.5)
 
 
-def slicing_scores(root: Path, size: str) -> dict[str, float]:
-    """Systems found exactly / merged, over every piece of a build, engraved again.
+def slicing_scores(root: Path) -> dict[str, float]:
+    """Systems found exactly and rows merged, over every page of a build."""
+    from dlmusic.composer.rows import as_gray_page, to_page_width
 
-    Each piece is engraved once more with the build's settings, and the rows
-    are found on those pages, so that pages and verovio's system positions come
-    from one layout (see :func:`piece_systems` for why).
-    """
-    options = SIZES[size]
     counts = {"systems": 0, "exact": 0, "merged": 0, "pages": 0, "pages_exact": 0}
-    for source in dict.fromkeys(record["source"] for record in read_pages_csv(root)):
-        score = opening_measures(source, options.max_measures)
-        pages, systems_per_page = engrave_pages_with_systems(score, options.max_pages)
-        for page, systems in zip(pages, systems_per_page, strict=True):
-            found = rows_from_page(to_page_width(as_gray_page(page))).rows
-            covering = [
-                [
-                    i
-                    for i, (top, bottom) in enumerate(found)
-                    if top <= t + TOLERANCE_PX and b <= bottom + TOLERANCE_PX
-                ]
-                for t, b in systems
+    for record in read_pages_csv(root):
+        systems = json.loads(record["systems"])
+        page = to_page_width(as_gray_page(root / record["path"]))
+        found = rows_from_page(page).rows
+        covering = [
+            [
+                i
+                for i, (top, bottom) in enumerate(found)
+                if top <= t + TOLERANCE_PX and b <= bottom + TOLERANCE_PX
             ]
-            rows_used = [sum(i in cover for cover in covering) for i in range(len(found))]
-            exact = [len(cover) == 1 and rows_used[cover[0]] == 1 for cover in covering]
-            counts["systems"] += len(systems)
-            counts["exact"] += sum(exact)
-            counts["merged"] += sum(used > 1 for used in rows_used)
-            counts["pages"] += 1
-            counts["pages_exact"] += int(all(exact) and len(found) == len(systems))
-    return {
-        **counts,
-        "exact_fraction": counts["exact"] / counts["systems"],
-        "pages_exact_fraction": counts["pages_exact"] / counts["pages"],
-    }
+            for t, b in systems
+        ]
+        rows_used = [sum(i in cover for cover in covering) for i in range(len(found))]
+        exact = [len(cover) == 1 and rows_used[cover[0]] == 1 for cover in covering]
+        counts["systems"] += len(systems)
+        counts["exact"] += sum(exact)
+        counts["merged"] += sum(used > 1 for used in rows_used)
+        counts["pages"] += 1
+        counts["pages_exact"] += int(all(exact) and len(found) == len(systems))
+    return {**counts, "exact_fraction": counts["exact"] / counts["systems"]}
 
 
-def train(name: str, rows: RowSet, splits: dict, *, epochs: int, batch_size: int, tag: str):
-    """Train one network; returns the best-dev model and the wall seconds."""
-    keras.utils.set_random_seed(0)
+def train(name: str, rows: RowSet, epochs: int, batch_size: int, seed: int) -> keras.Model:
+    """Train network ``name`` on all of ``rows`` for ``epochs`` (SGD, decay every 5 epochs)."""
+    keras.utils.set_random_seed(seed)
     model = BUILDERS[name](len(rows.composers))
-    steps = max(1, int(np.ceil(len(splits["train"]) / batch_size)))
-    compile_classifier(model, learning_rate=LEARNING_RATES[name], decay_steps=10 * steps)
-    train_rows, dev_rows = rows.subset(splits["train"]), rows.subset(splits["dev"])
-    start = time.perf_counter()
+    steps = max(1, int(np.ceil(len(rows) / batch_size)))
+    compile_classifier(model, learning_rate=LEARNING_RATES[name], decay_steps=5 * steps)
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     model.fit(
-        train_rows.images,
-        train_rows.labels,
-        validation_data=(dev_rows.images, dev_rows.labels),
+        rows.images,
+        rows.labels,
         epochs=epochs,
         batch_size=batch_size,
-        verbose=2,
-        callbacks=make_callbacks(WEIGHTS_DIR, f"{tag}_{name}"),
+        shuffle=True,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.TerminateOnNaN(),
+            keras.callbacks.CSVLogger(str(WEIGHTS_DIR / f"{name}.log.csv")),
+        ],
     )
-    seconds = time.perf_counter() - start
-    best = WEIGHTS_DIR / f"{tag}_{name}.weights.h5"
-    if best.is_file():
-        model.load_weights(best)
-    return model, seconds
+    return model
 
 
 def accuracies(model: keras.Model, rows: RowSet) -> dict[str, float]:
-    """Row accuracy and piece (soft-vote) accuracy."""
+    """Row accuracy and work (soft-vote) accuracy on ``rows``."""
     probabilities = np.asarray(model.predict(rows.images, verbose=0, batch_size=32))
     names, predicted, _ = piece_vote(probabilities, rows.pieces)
     truth = np.array([rows.labels[rows.pieces == name][0] for name in names])
     return {
-        "accuracy": float(np.mean(probabilities.argmax(axis=1) == rows.labels)),
-        "piece_accuracy": float(np.mean(predicted == truth)),
-        "rows": len(rows),
-        "pieces": len(names),
+        "row_accuracy": float(np.mean(probabilities.argmax(axis=1) == rows.labels)),
+        "work_accuracy": float(np.mean(predicted == truth)),
+        "test_rows": len(rows),
+        "test_works": len(names),
     }
+
+
+def shortcut_variant(args: argparse.Namespace) -> dict[str, object]:
+    """Small CNN on per-composer engraving vs uniform pages of the same works."""
+    styled = _rows(build_synthetic_scores(size="small", engraving="by_composer", progress=False))
+    uniform = _rows(build_synthetic_scores(size="small", progress=False))
+    if list(styled.pieces) != list(uniform.pieces):
+        same = np.isin(uniform.pieces, styled.pieces)
+        uniform = uniform.subset(np.flatnonzero(same))
+    splits = split_by_piece(styled.pieces, styled.labels, seed=0)
+    train_works = set(styled.pieces[np.concatenate([splits["train"], splits["dev"]])])
+    test_works = set(styled.pieces[splits["test"]])
+    result: dict[str, object] = {"network": "small_cnn", "epochs": args.epochs}
+    for name, source in (("by_composer", styled), ("uniform", uniform)):
+        start = time.perf_counter()
+        model = train(
+            "small_cnn",
+            source.subset(np.flatnonzero(np.isin(source.pieces, list(train_works)))),
+            args.epochs,
+            args.batch_size,
+            seed=0,
+        )
+        for test_name, test_source in (("by_composer", styled), ("uniform", uniform)):
+            test = test_source.subset(np.flatnonzero(np.isin(test_source.pieces, list(test_works))))
+            result[f"train_{name}_test_{test_name}"] = accuracies(model, test)
+        result[f"train_{name}_seconds"] = time.perf_counter() - start
+    result["styles"] = BY_COMPOSER
+    return result
+
+
+def _rows(root: Path) -> RowSet:
+    return load_rows(load_score_folder(root), rows_from_page, composers=COMPOSERS)
+
+
+def fold_runs(
+    rows: RowSet, network: str, folds: list[np.ndarray], args: argparse.Namespace
+) -> list[dict]:
+    """One network, every fold, on the work split and the random row split of the same sizes."""
+    runs = []
+    for index, test in enumerate(folds):
+        train_index = np.setdiff1d(np.arange(len(rows)), test)
+        random = split_rows_at_random(
+            {"train": len(train_index), "test": len(test)}, len(rows), seed=index
+        )
+        epochs = args.resnet_epochs if network == "resnet50" else args.epochs
+        for split, (fit_on, test_on) in (
+            ("work", (train_index, test)),
+            ("random", (random["train"], random["test"])),
+        ):
+            start = time.perf_counter()
+            model = train(network, rows.subset(fit_on), epochs, args.batch_size, seed=index)
+            runs.append(
+                {
+                    "network": network,
+                    "split": split,
+                    "fold": index,
+                    "train_rows": len(fit_on),
+                    "epochs": epochs,
+                    **accuracies(model, rows.subset(test_on)),
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+            print(format_table([_shown(runs[-1])]), flush=True)
+    return runs
+
+
+def learning_curve(rows: RowSet, folds: list[np.ndarray], args: argparse.Namespace) -> list[dict]:
+    """Small CNN work-split accuracy on a fraction of each fold's training rows."""
+    points = []
+    for fraction in CURVE_FRACTIONS:
+        for index, test in enumerate(folds):
+            train_index = np.setdiff1d(np.arange(len(rows)), test)
+            rng = np.random.default_rng(index)
+            kept = np.sort(rng.choice(train_index, round(fraction * len(train_index)), False))
+            model = train("small_cnn", rows.subset(kept), args.epochs, args.batch_size, index)
+            points.append(
+                {
+                    "network": "small_cnn",
+                    "fold": index,
+                    "fraction": fraction,
+                    "train_rows": len(kept),
+                    **accuracies(model, rows.subset(test)),
+                }
+            )
+            print(format_table([_shown(points[-1])]), flush=True)
+    return points
+
+
+def summary(runs: list[dict]) -> list[dict]:
+    """Mean and standard deviation over folds, per network and split."""
+    table = []
+    for network in dict.fromkeys(run["network"] for run in runs):
+        for split in ("work", "random"):
+            chosen = [r for r in runs if r["network"] == network and r["split"] == split]
+            if not chosen:
+                continue
+            row = {"network": network, "split": split, "folds": len(chosen)}
+            for key in ("row_accuracy", "work_accuracy"):
+                values = np.array([r[key] for r in chosen])
+                row[f"{key}_mean"] = float(values.mean())
+                row[f"{key}_std"] = float(values.std())
+            table.append(row)
+    return table
+
+
+def _shown(row: dict) -> dict:
+    return {k: f"{v:.3f}" if isinstance(v, float) else v for k, v in row.items()}
+
+
+def _write(results: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("quick", "full"), default="full")
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=15, help="small CNN epochs")
+    parser.add_argument("--resnet-epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--models", nargs="*", default=list(BUILDERS))
-    parser.add_argument("--skip-leaky", action="store_true")
+    parser.add_argument("--networks", nargs="*", default=list(BUILDERS))
+    parser.add_argument("--skip-variant", action="store_true")
+    parser.add_argument("--skip-curve", action="store_true")
     args = parser.parse_args()
 
     root = build_synthetic_scores(size=args.size, progress=False)
-    results = {
+    results: dict[str, object] = {
         "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {keras.backend.backend()}, CPU only",
-        "dataset": f"synthetic_scores ({args.size})",
-        "budget": f"{args.epochs} epochs, batch {args.batch_size}, SGD with exponential decay",
+        "machine": f"{platform.machine()}, {keras.backend.backend()}, CPU only (shared)",
+        "dataset": f"synthetic_scores ({args.size}, uniform engraving)",
+        "command": f"python benchmarks/composer.py --size {args.size} "
+        + f"--folds {args.folds} --epochs {args.epochs} --resnet-epochs {args.resnet_epochs}",
+        "budget": f"small CNN {args.epochs} epochs, ResNet50 {args.resnet_epochs} epochs, "
+        f"batch {args.batch_size}, SGD momentum 0.9, rate halved every 5 epochs, last epoch kept",
     }
-    start = time.perf_counter()
-    results["slicing"] = slicing_scores(root, args.size)
-    results["slicing"]["seconds"] = time.perf_counter() - start
-    print(
-        format_table(
-            [{k: f"{v:.4g}" if isinstance(v, float) else v for k, v in results["slicing"].items()}],
-            "row slicing vs verovio's systems",
-        )
-    )
+    results["slicing"] = slicing_scores(root)
+    print(format_table([_shown(results["slicing"])], "row slicing"), flush=True)
+    results["variants"] = {}
+    if not args.skip_variant:
+        styled_root = build_synthetic_scores(size="small", engraving="by_composer", progress=False)
+        results["variants"]["by_composer_slicing"] = slicing_scores(styled_root)
+        results["variants"]["shortcut"] = shortcut_variant(args)
+        _write(results)
+        print(json.dumps(results["variants"]["shortcut"], indent=1), flush=True)
 
-    rows = load_rows(load_score_folder(root), rows_from_page, composers=COMPOSERS)
-    splits = split_by_piece(rows.pieces, rows.labels, seed=0)
-    if len(splits["dev"]) == 0:
-        splits["dev"] = splits["test"]
-    table = []
-    for name in args.models:
-        model, seconds = train(
-            name, rows, splits, epochs=args.epochs, batch_size=args.batch_size, tag="piece"
-        )
-        results[name] = {
-            **accuracies(model, rows.subset(splits["test"])),
-            "seconds": seconds,
-            "split": "piece",
-        }
-        table.append({"network": name, "split": "piece", **results[name]})
-    if not args.skip_leaky:
-        reused_dev = splits["dev"] is splits["test"]
-        sizes = {name: len(index) for name, index in splits.items()}
-        if reused_dev:
-            del sizes["dev"]
-        leaky_splits = split_rows_at_random(sizes, len(rows), seed=0)
-        if reused_dev:
-            leaky_splits["dev"] = leaky_splits["test"]
-        model, seconds = train(
-            "resnet50",
-            rows,
-            leaky_splits,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            tag="random",
-        )
-        results["resnet50_random_split"] = {
-            **accuracies(model, rows.subset(leaky_splits["test"])),
-            "seconds": seconds,
-            "split": "random rows",
-        }
-        table.append({"network": "resnet50", **results["resnet50_random_split"]})
-    print(
-        format_table(
-            [
-                {k: f"{v:.3f}" if isinstance(v, float) else v for k, v in row.items()}
-                for row in table
-            ],
-            "test accuracy",
-        )
-    )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rows = _rows(root)
+    folds = piece_folds(rows.pieces, rows.labels, args.folds, seed=0)
+    results["rows"] = len(rows)
+    results["works"] = len(set(rows.pieces))
+    results["folds"] = []
+    for network in args.networks:
+        results["folds"] += fold_runs(rows, network, folds, args)
+        results["summary"] = summary(results["folds"])
+        _write(results)
+        if network == "small_cnn" and not args.skip_curve:
+            results["variants"]["learning_curve"] = learning_curve(rows, folds, args)
+            _write(results)
+    print(format_table([_shown(row) for row in results["summary"]], "mean over folds"))
     print(f"wrote {RESULTS}")
     return 0
 

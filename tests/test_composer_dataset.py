@@ -12,7 +12,7 @@ from dlmusic.composer.confidence import (
     expected_calibration_error,
     reliability_curve,
 )
-from dlmusic.composer.dataset import load_rows, split_rows_at_random
+from dlmusic.composer.dataset import load_rows, piece_folds, split_rows_at_random
 from dlmusic.datasets.sheet_folder import load_score_folder
 from dlmusic.errors import DatasetError
 from dlmusic_instructor.references.composer import (
@@ -157,3 +157,17 @@ def test_reference_precision_recall_matches_scikit_learn():
         )
         precision, recall = precision_recall(y_true, y_pred, 7)
         assert np.allclose(precision, expected[0]) and np.allclose(recall, expected[1])
+
+
+def test_folds_by_piece_test_every_piece_once_and_never_split_one():
+    pieces = np.repeat([f"c{c}/p{p}" for c in range(2) for p in range(3 + 2 * c)], 3)
+    labels = np.array([int(name[1]) for name in pieces])
+    folds = piece_folds(pieces, labels, 3, seed=4)
+    assert np.array_equal(np.sort(np.concatenate(folds)), np.arange(len(pieces)))
+    tested = [set(pieces[fold]) for fold in folds]
+    assert all(not (a & b) for i, a in enumerate(tested) for b in tested[i + 1 :])
+    for fold in tested:  # composer 0 has 3 pieces: one per fold; composer 1 has 5: 1 or 2
+        assert sum(name.startswith("c0") for name in fold) == 1
+        assert 1 <= sum(name.startswith("c1") for name in fold) <= 2
+    with pytest.raises(DatasetError, match="4 folds"):
+        piece_folds(pieces, labels, 4)

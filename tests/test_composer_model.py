@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,11 @@ def test_row_finder_agreement_counts_extra_and_missed_rows():
     assert heldout.row_finder_agreement([page], [[(100, 200)]]) == 1.0
     assert heldout.row_finder_agreement([page], [[(100, 200), (300, 350)]]) == 0.5
     assert heldout.row_finder_agreement([page], [[]]) == 0.0
+
+
+def test_held_out_pages_refuse_a_relative_folder(tmp_path, monkeypatch):
+    """A relative folder would engrave into the working directory (once, the repo root)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DlmusicError, match="absolute"):
+        heldout.heldout_pages(Path("heldout"), 3, "quick")
+    assert not any(tmp_path.iterdir())

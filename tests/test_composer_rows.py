@@ -125,13 +125,20 @@ def test_fit_row_keeps_the_top_of_a_tall_system_and_pads_a_short_one():
 
 
 @pytest.mark.parametrize(
-    "source",
-    ["bach/bwv64.4.mxl", "haydn/opus1no1/movement3.mxl", "monteverdi/madrigal.3.7.mxl"],
+    ("source", "engraving"),
+    [
+        ("bach/bwv64.4.mxl", "uniform"),
+        ("mozart/k458/movement1.mxl", "uniform"),
+        ("monteverdi/madrigal.3.7.mxl", "uniform"),
+        ("beethoven/opus18no1/movement1.mxl", "by_composer"),
+        ("palestrina/Kyrie_31_a.krn", "by_composer"),
+    ],
 )
-def test_rows_match_the_systems_verovio_engraved(source):
-    """Every system verovio drew is one row: none split, none merged, none missed."""
-    score = synthetic_scores.opening_measures(source, 24)
-    pages, systems_per_page = synthetic_scores.engrave_pages_with_systems(score, 2)
+def test_rows_match_the_systems_verovio_engraved(source, engraving):
+    """Every system of a piano reduction is one row: none split, none merged, none missed."""
+    score = synthetic_scores.piano_reduction(synthetic_scores.opening_measures(source, 24))
+    options = synthetic_scores.engraving_options(source.split("/")[0], engraving)
+    pages, systems_per_page = synthetic_scores.engrave_pages_with_systems(score, 2, options)
     for page, systems in zip(pages, systems_per_page, strict=True):
         found = rows_from_page(to_page_width(as_gray_page(page))).rows
         assert len(found) == len(systems) >= 1, f"{source}: {found} for systems {systems}"

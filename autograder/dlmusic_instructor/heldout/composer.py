@@ -2,16 +2,19 @@
 
 Notebook: ``solutions/composer/composer.ipynb``, the scoring cells of parts 1
 and 4. The held-out pages are the ``heldout`` build of ``synthetic_scores``
-(one work per composer that the notebook's builds never engrave), engraved
-from the grading workspace's seed into its held-out folder: never from
-anything the student's environment says. The grader
+(two works per composer, all their movements' opening pages, drawn by the
+grading workspace's seed from the works reserved for grading, which the
+notebook's builds never engrave:
+:func:`dlmusic.datasets.synthetic_scores.reserved_works`), engraved into the
+workspace's held-out folder: never from anything the student's environment
+says. The grader
 
 * passes the pages to the student's row finder (in the probe) and counts the
   rows it finds as the reference finds them (:func:`row_finder_agreement`);
 * rebuilds ResNet50 with the instructor's builder
   (:func:`dlmusic_instructor.references.composer.build_resnet50`), loads the
   student's ``composer_resnet50.weights.h5`` and classifies the held-out rows
-  (sliced with the reference row finder), row by row and piece by piece
+  (sliced with the reference row finder), row by row and work by work
   (soft vote): :func:`heldout_accuracy`.
 """
 
@@ -36,8 +39,8 @@ from dlmusic_instructor.heldout import refuse_unfit_weights_file
 from dlmusic_instructor.references.composer import build_resnet50, piece_vote, rows_from_page
 
 HELDOUT_PAGES_PER_PIECE = {"quick": 1, "full": None}
-"""Per grading size: how many pages of each held-out piece are used (None: all,
-up to 3). ``quick`` is for tests and the demo."""
+"""Per grading size: how many pages of each held-out work are used (None: all,
+one per movement, up to two movements). ``quick`` is for tests and the demo."""
 MAX_WEIGHTS_BYTES = 200 * 2**20
 """A weights file larger than this is refused (ResNet50's is about 95 MB)."""
 
@@ -48,7 +51,9 @@ def heldout_pages(heldout: Path, seed: int, size: str) -> list[ScorePage]:
     Parameters
     ----------
     heldout : Path
-        The grading workspace's held-out folder (the grader's process only).
+        The grading workspace's held-out folder (the grader's process only),
+        an absolute path: a relative one would engrave into whatever folder
+        the process runs in.
     seed : int
         The workspace's held-out seed (chooses the works).
     size : {"quick", "full"}
@@ -58,7 +63,14 @@ def heldout_pages(heldout: Path, seed: int, size: str) -> list[ScorePage]:
     -------
     list of ScorePage
         In ``load_score_folder`` order (composer, piece, page).
+
+    Raises
+    ------
+    DlmusicError
+        An unknown size, or a relative ``heldout``.
     """
+    if not Path(heldout).is_absolute():
+        raise DlmusicError(f"the held-out folder must be an absolute path, got {str(heldout)!r}")
     if size not in HELDOUT_PAGES_PER_PIECE:
         raise DlmusicError(
             f"unknown held-out size {size!r}; expected one of {list(HELDOUT_PAGES_PER_PIECE)}"

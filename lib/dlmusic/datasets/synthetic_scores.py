@@ -53,6 +53,8 @@ NAME = "synthetic_scores"
 PAGES_CSV = "pages.csv"
 COMPOSERS = ("bach", "beethoven", "monteverdi", "mozart", "palestrina")
 SCORE_SUFFIXES = (".mxl", ".xml", ".krn")
+MIN_WORKS = 3
+"""Fewest works per composer a build accepts (a train, a dev and a test work)."""
 HELDOUT_WORKS_PER_COMPOSER = 2
 """Works per composer that the ``heldout`` size engraves for grading."""
 RESERVED_SHARE = 0.25
@@ -109,7 +111,7 @@ class ScoresSize:
 
 SIZES = {
     "quick": ScoresSize(3, 3, 1, 8, 16, 1),
-    "small": ScoresSize(6, 999, 1, 12, 48, 1),
+    "small": ScoresSize(6, 999, 2, 12, 48, 1),
     "full": ScoresSize(None, 20, 3, 12, 64, 2),
     "heldout": ScoresSize(HELDOUT_WORKS_PER_COMPOSER, 999, 2, 12, 48, 1),
 }
@@ -468,7 +470,7 @@ def _works(size: str, seed: int, engraving: str) -> Iterator[tuple[str, str, lis
             pages_taken += sum(len(pages) for _, pages, _ in movements)
             if taken == options.works_per_composer or pages_taken >= options.pages_per_composer:
                 break
-        needed = options.works_per_composer or 3
+        needed = min(MIN_WORKS, options.works_per_composer or MIN_WORKS)
         if taken < needed:
             raise DatasetError(
                 f"music21 has {taken} usable works by {composer}, {needed} are needed"
