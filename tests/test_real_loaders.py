@@ -494,3 +494,51 @@ def test_piece_stored_twice_raises_dataset_error(score_root):
     save_page(score_root / "Bach" / "bwv846.png")
     with pytest.raises(DatasetError, match="'bwv846' is stored twice"):
         load_score_folder(score_root)
+
+
+# --------------------------------------------------------------------------- MUSDB18 previews
+
+
+@needs_stem_tools
+def test_musdb18_previews_are_downloaded_by_musdb_decoded_and_loaded_mono_22050(
+    tmp_path, monkeypatch
+):
+    import musdb as musdb_package
+
+    fetched = []
+
+    def fake_download(database, progress=True, suffix=".zip"):
+        # What musdb's download leaves: <root>/{train,test}/<name>.stem.mp4
+        fetched.append(database.root)
+        write_stem_mp4(Path(database.root) / "train" / "Duo - Tune.stem.mp4")
+        write_stem_mp4(Path(database.root) / "test" / "Trio - Song.stem.mp4")
+
+    monkeypatch.setattr(musdb_package.DB, "download", fake_download)
+    tracks = musdb.load_musdb18_previews(tmp_path, progress=False)
+    assert fetched == [str(tmp_path / "stem_mp4")]
+    assert [(t.subset, t.name) for t in tracks] == [
+        ("train", "Duo - Tune"),
+        ("test", "Trio - Song"),
+    ]
+    vocals = tracks[0].load("vocals")  # stereo 44.1 kHz on disk, mono 22050 Hz loaded
+    assert vocals.ndim == 1 and vocals.size == pytest.approx(0.5 * 22050, abs=2048)
+    assert dominant_frequency_hz_at(vocals, 22050) == pytest.approx(440.0, abs=3.0)
+    assert len(musdb.load_musdb18_previews(tmp_path, subset="test", download=False)) == 1
+    assert len(fetched) == 1  # decoded once, then read from wav/
+
+
+@needs_stem_tools
+def test_musdb18_previews_without_download_say_how_to_get_them(tmp_path):
+    with pytest.raises(DatasetError, match=r"previews not found.*download=True"):
+        musdb.load_musdb18_previews(tmp_path, download=False)
+
+
+def test_musdb18_previews_without_ffmpeg_say_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(musdb.shutil, "which", lambda program: None)
+    with pytest.raises(DlmusicError, match=r"needs ffmpeg and ffprobe.*apt-get install ffmpeg"):
+        musdb.load_musdb18_previews(tmp_path)
+
+
+def dominant_frequency_hz_at(audio: np.ndarray, sr: int) -> float:
+    spectrum = np.abs(np.fft.rfft(audio))
+    return float(np.argmax(spectrum) * sr / len(audio))

@@ -9,7 +9,14 @@ ships uncompressed stereo WAVs at 44.1 kHz in the layout
 The original MUSDB18 ships one AAC-compressed ``.stem.mp4`` per song instead.
 :func:`convert_stem_mp4_to_wav` decodes those (optional ``musdb`` package and
 the ``ffmpeg`` program required) into the same WAV layout, so one reader
-serves both.
+serves both. :func:`load_musdb18_previews` does it all for MUSDB18's
+7-second previews (the sample the ``musdb`` package downloads, 144 songs,
+about 160 MB): download, decode, list.
+
+Every loader returns :class:`~dlmusic.datasets.records.StemTrack` objects
+whose ``load`` mixes the stereo 44.1 kHz files down to mono and resamples
+them to 22050 Hz, so the notebooks see real songs exactly as they see the
+synthetic ones.
 """
 
 from __future__ import annotations
@@ -44,6 +51,11 @@ MUSDB18HQ_URL = "https://zenodo.org/records/3338373/files/musdb18hq.zip"
 MUSDB18HQ_SHA256 = "baac80d0483c61d74b2e5f3be75fa557eec52898339e6aa45c1fa48833c5d21d"
 
 MUSDB18HQ_ARCHIVE_NAME = "musdb18hq.zip"
+
+MUSDB18_PREVIEWS_NAME = "musdb18_previews"
+"""Folder name of the 7-second previews: ``stem_mp4/`` as downloaded, ``wav/`` decoded."""
+PREVIEWS_DONE = ".decoded"
+"""Marker written in ``wav/`` once every preview has been decoded."""
 
 HQ_STEM_FILES = ("mixture", "vocals", "drums", "bass", "other")
 """The WAV files (without ``.wav``) every MUSDB18-HQ track folder holds."""
@@ -130,6 +142,59 @@ def load_musdb18hq(root: str | Path | None = None, subset: str | None = None) ->
         raise DatasetError(f"no tracks (folders with mixture.wav and vocals.wav) under {root}")
     _require_stems(tracks, root)
     return tracks
+
+
+def load_musdb18_previews(
+    root: str | Path | None = None,
+    subset: str | None = None,
+    *,
+    download: bool = True,
+    progress: bool = True,
+) -> list[StemTrack]:
+    """MUSDB18's 7-second previews, downloaded by ``musdb`` and decoded to WAV once.
+
+    Parameters
+    ----------
+    root : str, Path or None
+        Folder for ``stem_mp4/`` (the download) and ``wav/`` (the decoded
+        layout); ``None`` uses ``dataset_dir("musdb18_previews")``.
+    subset : str or None
+        ``"train"`` or ``"test"``; ``None`` returns both.
+    download : bool
+        Fetch the previews with ``musdb.DB(download=True)`` when they are not
+        there yet (needs the internet, e.g. on Colab).
+    progress : bool
+        Show a progress bar while decoding.
+
+    Returns
+    -------
+    list of StemTrack
+        As :func:`load_musdb18hq` returns them (``track.load`` gives mono
+        22050 Hz).
+
+    Raises
+    ------
+    DlmusicError
+        ``ffmpeg``/``ffprobe`` or the ``musdb`` package is missing (the
+        message says how to install them).
+    DatasetError
+        The previews are not there and ``download`` is off, or the download
+        holds no ``.stem.mp4`` files.
+    """
+    root = Path(root) if root is not None else dataset_dir(MUSDB18_PREVIEWS_NAME)
+    wav_root, mp4_root = root / "wav", root / "stem_mp4"
+    if not (wav_root / PREVIEWS_DONE).is_file():
+        musdb = _import_musdb()
+        if not (mp4_root / "train").is_dir():
+            if not download:
+                raise DatasetError(
+                    f"MUSDB18 previews not found in {mp4_root}; call "
+                    "load_musdb18_previews(download=True) where the internet is reachable"
+                )
+            musdb.DB(root=str(mp4_root), download=True)
+        convert_stem_mp4_to_wav(mp4_root, wav_root, progress=progress)
+        (wav_root / PREVIEWS_DONE).touch()
+    return load_musdb18hq(wav_root, subset)
 
 
 def _require_stems(tracks: list[StemTrack], root: Path) -> None:
