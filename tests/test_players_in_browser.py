@@ -6,7 +6,8 @@ saved, and rendered to HTML with nbconvert (what nbgrader's feedback page and a
 grader's copy are). Chromium then opens that page with no kernel anywhere, in a
 window 600 px wide: every player must hold audio with a duration, every label
 must show, the row of players must wrap instead of running off the screen, and
-nothing may say "model not found" (what a widget shows once its kernel is gone).
+nothing may say "model not found" (what a widget shows once its kernel is gone), and no
+output may be a widget view (JupyterLab shows that message for it in the reopened notebook).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/install-system-deps.sh``)
 and ``selenium`` (dev extra); skipped, saying so, where they are missing. Set
@@ -31,6 +32,9 @@ CHROMEDRIVER = shutil.which("chromedriver")
 WINDOW_WIDTH_PX = 600
 NOTEBOOKS_ENV_VAR = "DLMUSIC_BROWSER_NOTEBOOKS"
 WIDGET_ERRORS = ("model not found", "Error displaying widget")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+"""An output only a live kernel (or saved widget state) can draw: JupyterLab then shows
+"Error displaying widget: model not found" in the reopened notebook."""
 
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')"
@@ -96,6 +100,16 @@ def audio_report(driver, page: Path) -> dict:
     )
 
 
+def widget_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """The first line of every cell whose outputs need a live widget model."""
+    return [
+        cell.source.splitlines()[0] if cell.source else "(empty cell)"
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and any(WIDGET_VIEW in output.get("data", {}) for output in cell.get("outputs", []))
+    ]
+
+
 def executed_players_notebook(folder: Path) -> nbformat.NotebookNode:
     notebook = new_notebook(cells=[new_code_cell(source) for source in PLAYERS_NOTEBOOK])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
@@ -114,6 +128,7 @@ def test_saved_players_play_with_no_kernel_and_wrap_on_a_narrow_screen(browser, 
     assert report["labels"][3] == "silence (0.5 s)"
     assert max(report["rights"]) <= report["width"], "the players run off a narrow screen"
     assert not any(error in report["text"] for error in WIDGET_ERRORS)
+    assert widget_outputs(notebook) == []
 
 
 @pytest.mark.skipif(
@@ -125,3 +140,4 @@ def test_executed_notebooks_players_play_with_no_kernel(browser, tmp_path):
         report = audio_report(browser, saved_page(notebook, tmp_path))
         assert all(duration and duration > 0 for duration in report["durations"]), path
         assert not any(error in report["text"] for error in WIDGET_ERRORS), path
+        assert widget_outputs(notebook) == [], f"{path}: widgets lost once the kernel is gone"
