@@ -22,10 +22,13 @@ pieces for grading.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 from tqdm.auto import tqdm
 
 from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
@@ -181,29 +184,95 @@ def _timbres(split: str, fonts: list[str], rng: np.random.Generator) -> list[tup
 def _render_all(folder: Path, size: PianoSize, seed: int, fonts: list[str], progress: bool) -> None:
     specs = piece_specs(size.n_chorales, size.n_corpus, size.n_drill_rounds, size.first_chorale)
     splits = assign_splits(len(specs), seed)
+    pieces = [
+        PieceSource(
+            composer=spec.composer,
+            title=spec.title,
+            split=split,
+            make_midi=functools.partial(spec.make_midi, max_duration_s=size.max_piece_s),
+        )
+        for spec, split in zip(specs, splits, strict=True)
+    ]
+    render_pieces(folder, pieces, seed=seed, fonts=fonts, progress=progress)
+
+
+@dataclass(frozen=True)
+class PieceSource:
+    """A piece to render: its metadata and how to make its MIDI.
+
+    Attributes
+    ----------
+    composer, title : str
+        Written to the metadata CSV.
+    split : {"train", "validation", "test"}
+        Decides its timbres (see the module docstring).
+    make_midi : callable
+        ``make_midi(rng) -> pretty_midi.PrettyMIDI``; ``rng`` is the piece's own generator.
+    """
+
+    composer: str
+    title: str
+    split: str
+    make_midi: Callable[[np.random.Generator], pretty_midi.PrettyMIDI]
+
+
+def render_pieces(
+    folder: Path,
+    pieces: Sequence[PieceSource],
+    *,
+    seed: int,
+    fonts: Sequence[str] | None = None,
+    progress: bool = True,
+) -> list[PianoRecording]:
+    """Render pieces with the split's timbres into ``folder``, MAESTRO style.
+
+    Writes ``pieces/<nnn>_<title>.mid`` and one
+    ``pieces/<nnn>_<title>.<soundfont>.<program>.wav`` per timbre, and
+    :data:`METADATA_CSV`. Piece ``i`` draws its MIDI and timbres from
+    ``numpy.random.default_rng([seed, i])``, so the same input gives the same bytes.
+
+    Parameters
+    ----------
+    folder : Path
+        Destination (created).
+    pieces : sequence of PieceSource
+        What to render, in order.
+    seed : int
+        Seeds each piece's generator.
+    fonts : sequence of str or None
+        Training soundfonts; default :func:`training_soundfonts`.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of PianoRecording
+        One per rendering, as written to the CSV.
+    """
+    fonts = list(fonts) if fonts is not None else training_soundfonts()
     renderers = {
         font: SoundfontRenderer(font, SAMPLE_RATE_HZ) for font in [*fonts, HELD_OUT_SOUNDFONT]
     }
     records = []
     try:
-        for index, spec in enumerate(tqdm(specs, desc=NAME, disable=not progress)):
+        for index, piece in enumerate(tqdm(pieces, desc=NAME, disable=not progress)):
             rng = np.random.default_rng([seed, index])
-            midi = spec.make_midi(rng, size.max_piece_s)
-            stem = f"{index:03d}_{slugify(spec.title)}"
+            midi = piece.make_midi(rng)
+            stem = f"{index:03d}_{slugify(piece.title)}"
             midi_path = folder / "pieces" / f"{stem}.mid"
             midi_path.parent.mkdir(parents=True, exist_ok=True)
             midi.write(str(midi_path))
             duration_s = midi.get_end_time() + RELEASE_TAIL_S
-            for font, program in _timbres(splits[index], fonts, rng):
+            for font, program in _timbres(piece.split, fonts, rng):
                 audio = renderers[font].render(midi, duration_s=duration_s, program=program)
                 audio_path = write_audio(
                     folder / "pieces" / f"{stem}.{font}.{program}.wav", audio, SAMPLE_RATE_HZ
                 )
                 records.append(
                     PianoRecording(
-                        composer=spec.composer,
-                        title=spec.title,
-                        split=splits[index],
+                        composer=piece.composer,
+                        title=piece.title,
+                        split=piece.split,
                         year=BUILD_YEAR,
                         audio_path=audio_path,
                         midi_path=midi_path,
@@ -215,6 +284,7 @@ def _render_all(folder: Path, size: PianoSize, seed: int, fonts: list[str], prog
         for renderer in renderers.values():
             renderer.close()
     write_piano_metadata(folder / METADATA_CSV, records)
+    return records
 
 
 def assign_splits(n_pieces: int, seed: int) -> list[str]:
