@@ -7,6 +7,7 @@ honouring ``Range: bytes=a-b`` or, in mode ``"no-range"``, ignoring it.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import re
 import threading
@@ -14,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pretty_midi
@@ -290,3 +292,21 @@ def test_maestro_midi_renders_with_several_pianos_and_the_held_out_one_in_test(s
         ]
         assert len(notes) == 2 and max(n.end for n in notes) <= 1.5, "cut after 1.5 s"
         assert sf.info(record.audio_path).duration == pytest.approx(record.duration_s, abs=1e-3)
+
+
+def load_download_script():
+    path = Path(__file__).parent.parent / "data_scripts" / "download_maestro.py"
+    spec = importlib.util.spec_from_file_location("download_maestro", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_script_dry_run_prints_the_cost_and_fetches_no_member(served, tmp_path, capsys):
+    script = load_download_script()
+    root = tmp_path / "maestro"
+    assert script.main(["--root", str(root), "--per-split", "1", "--dry-run", "--no-progress"]) == 0
+    assert "3 recordings, 6 files:" in capsys.readouterr().out
+    assert not (root / "2004").exists()
+    assert script.main(["--root", str(root), "--per-split", "1", "--no-progress"]) == 0
+    assert len(load_maestro(root)) == 3
