@@ -310,18 +310,32 @@ def test_a_log_cqt_without_the_rescaling_earns_nothing(answers, tmp_path):
     assert "rescaling" in verdict.reason
 
 
-def test_harmonic_stacking_by_dlmusics_layer_earns_nothing(answers, tmp_path):
-    layer = answers["HarmonicStacking"]
-
+def test_a_numpy_stack_that_cannot_take_a_batch_loses_credit(answers, tmp_path):
     def harmonic_stack(spectrogram, harmonics=(0.5, 1, 2), n_output_bins=264, bins_per_octave=36):
-        stacked = layer(harmonics, n_output_bins, bins_per_octave)(spectrogram[np.newaxis])
-        return np.asarray(stacked)[0].astype(spectrogram.dtype)
+        n_frames, n_bins = spectrogram.shape
+        stacked = np.zeros((n_frames, n_output_bins, len(harmonics)), spectrogram.dtype)
+        for channel, harmonic in enumerate(harmonics):
+            shift = round(bins_per_octave * np.log2(harmonic))
+            for k in range(n_output_bins):
+                if 0 <= k + shift < n_bins:
+                    stacked[:, k, channel] = spectrogram[:, k + shift]
+        return stacked
 
     verdict = run_check(
         CHECKS["test-harmonic-stack"], answers | {"harmonic_stack": harmonic_stack}, tmp_path
     )
-    assert verdict.fraction == 0.0
-    assert "HarmonicStacking" in verdict.reason
+    assert verdict.fraction < 1.0
+
+
+def test_a_kernel_one_tap_longer_than_librosas_earns_full_marks(answers, tmp_path):
+    kernel = answers["cqt_kernel"]
+
+    def cqt_kernel(freq_hz, sr, bins_per_octave=36):
+        taps = kernel(freq_hz, sr, bins_per_octave)
+        return np.concatenate([taps, [0j]]) if taps.size % 2 else np.concatenate([[0j], taps])
+
+    verdict = run_check(CHECKS["test-cqt-kernel"], answers | {"cqt_kernel": cqt_kernel}, tmp_path)
+    assert verdict.full_marks, verdict.reason
 
 
 # --------------------------------------------------------------- parts 3 and 4
@@ -430,6 +444,46 @@ def test_note_hits_marking_every_note_earns_nothing(answers, tmp_path):
     verdict = run_check(CHECKS["test-note-hits"], answers | {"note_hits": note_hits}, tmp_path)
     assert verdict.fraction < 0.5
     assert "hits, expected" in verdict.reason
+
+
+def test_note_hits_marking_reference_indices_loses_credit(answers, tmp_path):
+    mir_eval = answers["mir_eval"]
+
+    def note_hits(reference_notes, estimate):
+        hits = np.zeros(len(estimate), dtype=bool)
+        if len(reference_notes) == 0 or len(estimate) == 0:
+            return hits
+        matches = mir_eval.transcription.match_notes(
+            reference_notes.intervals,
+            mir_eval.util.midi_to_hz(reference_notes.pitches),
+            estimate.intervals,
+            mir_eval.util.midi_to_hz(estimate.pitches),
+            onset_tolerance=0.05,
+            offset_ratio=None,
+        )
+        for reference_index, _ in matches:
+            if reference_index < len(hits):
+                hits[reference_index] = True
+        return hits
+
+    verdict = run_check(CHECKS["test-note-hits"], answers | {"note_hits": note_hits}, tmp_path)
+    assert verdict.fraction < 0.5, verdict.reason
+
+
+AUGMENT_WITHOUT_TRANSPOSITION_OR_REVERB = """
+def augment_window(audio, notes, rng):
+    audio = random_equalizer(np.array(audio, np.float32), SAMPLE_RATE_HZ, rng)
+    if np.any(audio):
+        audio = add_white_noise(audio, rng.uniform(10.0, 30.0), rng)
+    return audio.astype(np.float32), notes
+"""
+
+
+def test_an_augmentation_without_transposition_or_reverb_loses_credit(answers, tmp_path):
+    exec(AUGMENT_WITHOUT_TRANSPOSITION_OR_REVERB, answers)  # a cell of the notebook
+    verdict = run_check(CHECKS["test-augment-window"], answers, tmp_path)
+    assert verdict.fraction < 1.0
+    assert "transpose, add_reverb never applied" in verdict.reason
 
 
 # --------------------------------------------------------------- handed-in weights

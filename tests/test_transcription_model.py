@@ -48,6 +48,7 @@ from dlmusic_instructor.heldout.transcription import (
 from dlmusic_instructor.references.transcription import (
     balanced_weight,
     build_model,
+    class_mean_bce,
     compile_nmp,
     note_and_onset_targets,
     note_targets,
@@ -108,6 +109,28 @@ def test_weighted_bce_counts_positives_by_their_weight():
     y_pred = np.array([[0.5, 0.5]], dtype=np.float32)
     loss = float(np.asarray(weighted_bce(0.9)(y_true, y_pred))[0])
     assert loss == pytest.approx(-2 * (0.9 * np.log(0.5) + 0.1 * np.log(0.5)) / 2)
+
+
+def test_class_mean_bce_gives_positives_their_weight_however_few_they_are():
+    # Basic Pitch's weighted_transcription_loss: per-class means mixed w / (1 - w).
+    rng = np.random.default_rng(4)
+    for n_positive in (1, 10, 100):
+        y_true = np.zeros((1, 2, 500), np.float32)
+        y_true.reshape(-1)[rng.choice(1000, n_positive, replace=False)] = 1.0
+        y_pred = np.full_like(y_true, 0.5)
+        loss = float(np.asarray(class_mean_bce(0.95)(y_true, y_pred)))
+        assert loss == pytest.approx(np.log(2.0), rel=1e-5)  # 0.95 ln 2 + 0.05 ln 2
+        positives_only = y_pred.copy()
+        positives_only[y_true == 0] = 1e-7  # negatives perfectly predicted
+        share = float(np.asarray(class_mean_bce(0.95)(y_true, positives_only))) / loss
+        assert share == pytest.approx(0.95, rel=1e-4)
+
+
+def test_class_mean_bce_of_a_batch_without_positives_is_the_negatives_share():
+    y_true = np.zeros((2, 3, 4), np.float32)
+    y_pred = np.full_like(y_true, 0.2)
+    loss = float(np.asarray(class_mean_bce(0.95)(y_true, y_pred)))
+    assert loss == pytest.approx(-0.05 * np.log(0.8), rel=1e-5)
 
 
 def test_label_smoothing_moves_targets_towards_one_half():

@@ -1,4 +1,4 @@
-"""Harmonic stacking: line up each harmonic of a note with its fundamental.
+"""Harmonic stacking inside the network: a Keras layer around the student's function.
 
 Notebook: ``solutions/transcription``, part 2 ("Harmonic stacking").
 
@@ -7,62 +7,65 @@ bins above the fundamental, ``round(bins_per_octave * log2(h))``, whatever the
 note. Shifting a copy of the CQT down by that many bins for each ``h`` and
 stacking the copies as channels puts a note's harmonics on top of each other,
 so a small convolution sees the whole harmonic series of every pitch at once.
+The student writes that operation (``harmonic_stack``); this layer only puts
+it in the network, as :class:`~dlmusic.transcription.cqt.CQT` does with the
+student's kernel function.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
-from keras import ops
 
 from dlmusic.transcription.constants import BINS_PER_OCTAVE, HARMONICS, N_CONTOUR_BINS
 
-
-def harmonic_shifts(
-    harmonics: Sequence[float] = HARMONICS, bins_per_octave: int = BINS_PER_OCTAVE
-) -> list[int]:
-    """Bins between a fundamental and each harmonic: ``round(bins_per_octave * log2(h))``.
-
-    With 36 bins per octave: ``[-36, 0, 36, 57, 72, 84, 93, 101]`` for
-    ``h = 0.5, 1, 2, ..., 7``.
-    """
-    return [round(bins_per_octave * math.log2(h)) for h in harmonics]
+StackFunction = Callable[[object, Sequence[float], int, int], object]
+"""``(spectrogram, harmonics, n_output_bins, bins_per_octave) -> stacked``: the notebook's
+``harmonic_stack``, written with ``keras.ops`` so that it runs on a batch of tensors
+``(batch, frames, bins)`` inside the graph and returns ``(batch, frames, n_output_bins,
+len(harmonics))``."""
 
 
-@keras.saving.register_keras_serializable(package="dlmusic")
 class HarmonicStacking(keras.layers.Layer):
-    """Keras layer: ``(batch, frames, bins)`` or ``(batch, frames, bins, 1)`` in,
-    ``(batch, frames, n_output_bins, len(harmonics))`` out.
+    """Keras layer that applies a harmonic-stacking function to a batch.
 
-    Channel ``c``, bin ``k`` holds input bin ``k + harmonic_shifts(...)[c]`` (zero
-    where that falls outside the input): the notebook's ``harmonic_stack``, in the graph.
+    Input ``(batch, frames, bins)`` or ``(batch, frames, bins, 1)``; output
+    ``(batch, frames, n_output_bins, len(harmonics))``.
+
+    Parameters
+    ----------
+    stack : callable
+        The stacking function (see :data:`StackFunction`); the notebook passes
+        the student's ``harmonic_stack``.
+    harmonics : sequence of float
+        One output channel per harmonic ``h``.
+    n_output_bins : int
+        Bins kept, from bin 0.
+    bins_per_octave : int
+        Bins per octave of the input.
     """
 
     def __init__(
         self,
+        stack: StackFunction,
         harmonics: Sequence[float] = HARMONICS,
         n_output_bins: int = N_CONTOUR_BINS,
         bins_per_octave: int = BINS_PER_OCTAVE,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        if not callable(stack):
+            raise TypeError(f"stack must be a function (harmonic_stack), got {type(stack)}")
+        self.stack = stack
         self.harmonics = tuple(harmonics)
         self.n_output_bins = n_output_bins
         self.bins_per_octave = bins_per_octave
-        self.shifts = harmonic_shifts(self.harmonics, bins_per_octave)
 
     def call(self, spectrogram):
         if len(spectrogram.shape) == 4:
             spectrogram = spectrogram[..., 0]
-        left = max(0, -min(self.shifts))
-        right = max(0, max(self.shifts) + self.n_output_bins - spectrogram.shape[2])
-        padded = ops.pad(spectrogram, [[0, 0], [0, 0], [left, right]])
-        channels = [
-            padded[:, :, left + shift : left + shift + self.n_output_bins] for shift in self.shifts
-        ]
-        return ops.stack(channels, axis=-1)
+        return self.stack(spectrogram, self.harmonics, self.n_output_bins, self.bins_per_octave)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[1], self.n_output_bins, len(self.harmonics))
