@@ -217,7 +217,8 @@ def test_summaries_count_pieces_minutes_pages_and_tracks(built):
     records = synthetic_piano.load_synthetic_piano(built["piano"])
     piano = piano_summary(records)
     assert [row["split"] for row in piano] == ["train", "validation", "test", "total"]
-    assert piano[-1]["pieces"] == len(records)
+    assert piano[-1]["recordings"] == len(records)
+    assert piano[-1]["pieces"] == len({r.title for r in records}) < len(records)
     assert piano[-1]["notes"] == sum(row["notes"] for row in piano[:-1]) > 0
     assert piano[-1]["minutes"] == pytest.approx(sum(r.duration_s for r in records) / 60, abs=0.1)
     scores = scores_summary(synthetic_scores.read_pages_csv(built["scores"]))

@@ -14,14 +14,19 @@ from dlmusic.synth import load_midi
 
 
 def piano_summary(records: Sequence[PianoRecording]) -> list[dict]:
-    """Pieces, minutes of audio and notes per split (train, validation, test, total)."""
+    """Pieces, recordings, minutes of audio and notes per split (train, validation, test, total).
+
+    A piece rendered with several pianos is one piece and several recordings;
+    minutes and notes count every recording.
+    """
     rows = []
     for split in (*PIANO_SPLITS, "total"):
         chosen = [r for r in records if split in ("total", r.split)]
         rows.append(
             {
                 "split": split,
-                "pieces": len(chosen),
+                "pieces": len({(r.composer, r.title) for r in chosen}),
+                "recordings": len(chosen),
                 "minutes": round(sum(r.duration_s for r in chosen) / 60, 1),
                 "notes": sum(_note_count(r) for r in chosen),
             }
