@@ -127,3 +127,24 @@ def test_in_a_notebook_the_saved_output_is_the_last_state_of_one_line(tmp_path):
     text = shown[0].data["text/plain"]
     assert text.startswith("net: epoch 3/3, batch 5/5") and "done in" in text
     assert not [o for o in saved.cells[0].outputs if o.output_type == "stream"]
+
+
+def test_a_network_with_several_heads_shows_its_total_loss_only(capsys):
+    inputs = keras.Input((3,))
+    model = keras.Model(
+        inputs, {"note": keras.layers.Dense(1)(inputs), "onset": keras.layers.Dense(1)(inputs)}
+    )
+    model.compile(optimizer="sgd", loss={"note": "mse", "onset": "mse"})
+    x, y = data()
+    model.fit(
+        x,
+        {"note": y, "onset": y},
+        validation_data=(x, {"note": y, "onset": y}),
+        batch_size=4,
+        epochs=2,
+        verbose=0,
+        callbacks=[ProgressLine("heads", interval_s=0)],
+    )
+    last = capsys.readouterr().out.rstrip("\n").split("\r")[-1]
+    assert ", loss " in last and ", val_loss " in last
+    assert "note_loss" not in last and "onset_loss" not in last

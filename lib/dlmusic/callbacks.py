@@ -50,7 +50,10 @@ def training_callbacks(
 
 
 class ProgressLine(keras.callbacks.Callback):
-    """One line per training run, updated in place: epoch, batch, losses, time left.
+    """One line per training run, updated in place: epoch, batch, loss, time left.
+
+    The loss shown is Keras's total ``loss`` (and ``val_loss`` once an epoch has
+    been validated), not each output head's.
 
     In Jupyter the line is one display output updated in place (so a saved
     notebook holds the last state, one line); elsewhere it is rewritten with a
@@ -107,7 +110,9 @@ class ProgressLine(keras.callbacks.Callback):
         parts = [f"{self.name}: epoch {self._epoch + 1}/{epochs}"]
         if steps:
             parts.append(f"batch {batch or 0}/{steps}")
-        parts += [f"{key} {value:.4g}" for key, value in self._logs.items() if "loss" in key]
+        totals = [key for key in ("loss", "val_loss") if key in self._logs]
+        shown = totals or [key for key in self._logs if "loss" in key]  # per-head losses: too many
+        parts += [f"{key} {self._logs[key]:.4g}" for key in shown]
         parts.append(f"{_clock(elapsed)} elapsed")
         if steps and self._steps_done:
             remaining = (epochs - self._epoch - 1) * steps + (steps - (batch or 0))

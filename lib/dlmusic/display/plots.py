@@ -37,7 +37,7 @@ MISS_COLOUR = "#E69F00"
 FALSE_ALARM_COLOUR = "#CC79A7"
 
 SPECTROGRAM_Y_AXES = ("linear", "log", "cqt_note", "cqt_hz")
-MAX_FALSE_ALARMS_DRAWN = 200
+MAX_FALSE_ALARMS_DRAWN = 100
 """A poor model's false alarms can bury the piano roll: beyond this many, the longest are drawn."""
 
 
@@ -90,7 +90,7 @@ def plot_piano_roll(
     exercise of the transcription notebook), two close estimates of one note are
     both drawn as hits.
 
-    False alarms are drawn behind hits and misses, hatched. A poor model can
+    False alarms are drawn pale and hatched, behind hits and misses. A poor model can
     produce thousands (the quick-mode transcription model: over 4,000 beside
     49 notes), which would cover everything else: beyond ``max_false_alarms``
     only the longest are drawn, and the legend says how many there are and how
@@ -119,7 +119,7 @@ def plot_piano_roll(
     -------
     matplotlib.figure.Figure
         The legend gives the counts, e.g. ``"hits (12)"``, and
-        ``"false alarms (4282; the 200 longest drawn)"`` when capped.
+        ``"false alarms (4282; the 100 longest drawn)"`` when capped.
 
     Raises
     ------
@@ -161,12 +161,16 @@ def plot_piano_roll(
                 None,
             ),
         ]
-        all_pitches = np.concatenate([ref_pitches, est_pitches])
-        all_intervals = np.concatenate([ref_intervals, est_intervals])
+        # the axes span what is drawn: false alarms left out do not stretch them
+        all_pitches = np.concatenate([ref_pitches, *(layer[2] for layer in layers)])
+        all_intervals = np.concatenate([ref_intervals, *(layer[1] for layer in layers)])
 
     handles = []
     for name, intervals, pitches, colour, hatch in layers:
         style = {"facecolor": colour, "edgecolor": "black", "linewidth": 0.5, "hatch": hatch}
+        if hatch:  # false alarms: pale, so the hits and misses drawn over them stay readable
+            style = {"facecolor": (colour, 0.3), "edgecolor": (colour, 0.8), "linewidth": 0.0}
+            style["hatch"] = hatch
         if len(pitches):
             ax.barh(
                 pitches,
