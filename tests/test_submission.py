@@ -6,12 +6,13 @@ import json
 import sys
 import types
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from dlmusic import submission
+from dlmusic import course, submission
 from dlmusic.course import NotebookContext
 from dlmusic.errors import DlmusicError
 from dlmusic.submission import SUBMISSION_FILES, save_submission, submission_name
@@ -119,3 +120,33 @@ def test_the_expected_files_are_the_names_the_notebooks_save_under():
     assert set(SUBMISSION_FILES["transcription"]) == {nmp_file(n).name for n in MODEL_CONFIGS}
     assert set(SUBMISSION_FILES["vocals"]) == {vocals_file(t).name for t in MASK_TARGETS}
     assert SUBMISSION_FILES["composer"] == (composer_file("resnet50").name,)
+
+
+def test_on_colab_drive_is_mounted_and_becomes_the_working_folder(tmp_path, monkeypatch, capsys):
+    mount = tmp_path / "drive"
+    drive = types.ModuleType("google.colab.drive")
+    drive.mount = lambda where: (Path(where) / "MyDrive").mkdir(parents=True)
+    colab = types.ModuleType("google.colab")
+    colab.drive = drive
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.drive", drive)
+    monkeypatch.setattr(submission, "DRIVE_MOUNT", mount)
+    monkeypatch.setattr(submission, "DRIVE_FOLDER", mount / "MyDrive" / "dlmusic")
+    monkeypatch.setattr(course, "install_system_packages_on_colab", lambda: False)
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab")
+    monkeypatch.setenv("DLMUSIC_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    context = course.setup_notebook("vocals")
+    assert context.work_dir == mount / "MyDrive" / "dlmusic" / "vocals"
+    assert Path.cwd() == context.work_dir
+
+
+def test_a_refused_drive_leaves_the_outputs_where_they_were_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, "google.colab", None)  # import fails, as when refused
+    monkeypatch.chdir(tmp_path)
+    assert course.mount_drive_on_colab("vocals") is None
+    assert Path.cwd() == tmp_path
+    assert "vanish on disconnect" in capsys.readouterr().out
