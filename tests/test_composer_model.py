@@ -21,6 +21,7 @@ from dlmusic.composer.model import (  # noqa: E402
     INPUT_SHAPE,
     build_small_cnn,
     load_saved_model,
+    set_batch_norm_momentum,
     weights_file,
 )
 from dlmusic.errors import DlmusicError  # noqa: E402
@@ -144,3 +145,14 @@ def test_held_out_pages_refuse_a_relative_folder(tmp_path, monkeypatch):
     with pytest.raises(DlmusicError, match="absolute"):
         heldout.heldout_pages(Path("heldout"), 3, "quick")
     assert not any(tmp_path.iterdir())
+
+
+def test_batch_norm_momentum_is_set_on_every_batch_norm_layer_and_weights_still_load(tmp_path):
+    model = set_batch_norm_momentum(build_resnet50(5), 0.9)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) > 50 and {layer.momentum for layer in norms} == {0.9}
+    assert {layer.momentum for layer in build_small_cnn(2).layers if "bn" in layer.name} == {0.9}
+    model.save_weights(tmp_path / "m.weights.h5")
+    build_resnet50(5).load_weights(tmp_path / "m.weights.h5")
+    with pytest.raises(DlmusicError, match="momentum"):
+        set_batch_norm_momentum(model, 1.0)

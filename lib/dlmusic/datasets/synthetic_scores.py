@@ -80,13 +80,15 @@ UNIFORM = {
 """verovio options of the uniform engraving (every composer alike)."""
 BY_COMPOSER = {
     "bach": {"font": "Leipzig", "scale": 40, "pageWidth": 2100},
-    "beethoven": {"font": "Bravura", "scale": 48, "pageWidth": 2100},
-    "monteverdi": {"font": "Gootville", "scale": 36, "pageWidth": 2400},
-    "mozart": {"font": "Leland", "scale": 44, "pageWidth": 1900},
-    "palestrina": {"font": "Petaluma", "scale": 40, "pageWidth": 2600},
+    "beethoven": {"font": "Bravura", "scale": 56, "pageWidth": 2100},
+    "monteverdi": {"font": "Gootville", "scale": 34, "pageWidth": 2600},
+    "mozart": {"font": "Leland", "scale": 46, "pageWidth": 2000},
+    "palestrina": {"font": "Petaluma", "scale": 38, "pageWidth": 2400},
 }
 """Per-composer changes to :data:`UNIFORM` for ``engraving="by_composer"``
-(page height follows the width, A4 proportions)."""
+(page height follows the width, A4 proportions). Rows are scaled to one width,
+so what a row shows of the style is the font and the staff size relative to
+the page, ``scale / pageWidth``: 0.013 to 0.027 here, 0.019 for uniform pages."""
 ENGRAVINGS = ("uniform", "by_composer")
 
 
@@ -379,7 +381,12 @@ def build_synthetic_scores(
     require_size(size, SIZES)
     _require_engraving(engraving)
     root = Path(root) if root is not None else synthetic_scores_dir(size, engraving)
-    params = {"dataset": NAME, "size": asdict(SIZES[size]), "seed": seed, "engraving": engraving}
+    params = {
+        "dataset": NAME,
+        "size": asdict(SIZES[size]),
+        "seed": seed,
+        "engraving": {c: engraving_options(c, engraving) for c in COMPOSERS},
+    }
 
     def build(folder: Path) -> None:
         _engrave_all(folder, size, seed, engraving, progress)
