@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dlmusic.course import PACKAGE_URL, colab_url
+from dlmusic.course import PACKAGE_URL, colab_badge, colab_url
 from dlmusic_instructor.student_release import (
     INSTRUCTOR_ROOT,
     StudentRelease,
@@ -213,3 +213,10 @@ def test_the_scan_reports_a_held_out_seed_constant(copy, tmp_path):
     assert [(leak.file, leak.line) for leak in leaks if leak.source.endswith("HELDOUT_SEED")] == [
         ("lib/dlmusic/course.py", 2)
     ]
+
+
+def test_the_repository_readme_badges_open_the_published_location():
+    readme = (ROOT / "README.md").read_text()
+    for assignment in ("transcription", "composer", "vocals", "problem_set"):
+        assert colab_badge(assignment) in readme, f"README: no Open-in-Colab badge for {assignment}"
+    assert readme.count("colab.research.google.com/github/") == 4
