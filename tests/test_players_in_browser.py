@@ -9,6 +9,12 @@ must show, the row of players must wrap instead of running off the screen, and
 nothing may say "model not found" (what a widget shows once its kernel is gone), and no
 output may be a widget view (JupyterLab shows that message for it in the reopened notebook).
 
+The same notebook is then reopened in JupyterLab (a fresh server, the browser as
+a student or grader would use it). JupyterLab strips embedded audio from the HTML
+of a notebook it does not trust (by design, for IPython's own ``Audio`` too): the
+labels must show and nothing may say "model not found"; once trusted (a student's
+own notebook, or ``jupyter trust`` for a grader) every player must play.
+
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/install-system-deps.sh``)
 and ``selenium`` (dev extra); skipped, saying so, where they are missing. Set
 ``DLMUSIC_BROWSER_NOTEBOOKS`` to executed notebooks (``os.pathsep``-separated) to
@@ -19,6 +25,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -141,3 +152,100 @@ def test_executed_notebooks_players_play_with_no_kernel(browser, tmp_path):
         assert all(duration and duration > 0 for duration in report["durations"]), path
         assert not any(error in report["text"] for error in WIDGET_ERRORS), path
         assert widget_outputs(notebook) == [], f"{path}: widgets lost once the kernel is gone"
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """A JupyterLab server (no token) serving a folder; every cell rendered, not windowed."""
+    pytest.importorskip("jupyterlab", reason="JupyterLab is not installed (extra 'local')")
+    root = tmp_path_factory.mktemp("lab")
+    settings = tmp_path_factory.mktemp("lab-settings") / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={root}",
+        ],
+        env={**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings.parents[1])},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("JupyterLab did not start within 60 s")
+                time.sleep(0.5)
+        yield url, root
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def lab_report(driver, url: str, name: str, players: int) -> dict:
+    """Open ``name`` in JupyterLab, wait for ``players`` audio elements, report on them."""
+    driver.get(f"{url}/lab/tree/{name}")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        found = driver.execute_script(
+            "return document.querySelectorAll('.jp-OutputArea audio').length"
+        )
+        if found >= players:
+            break
+        time.sleep(1)
+    driver.set_script_timeout(30)
+    return driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const players = Array.from(document.querySelectorAll('.jp-OutputArea audio'));
+        Promise.all(players.map(a => a.readyState >= 1 ? null : new Promise(ok => {
+            a.addEventListener('loadedmetadata', ok); a.addEventListener('error', ok);
+            a.load(); setTimeout(ok, 5000);
+        }))).then(() => done({
+            durations: players.map(a => a.duration),
+            labels: Array.from(document.querySelectorAll('.jp-OutputArea figcaption'))
+                .map(c => c.innerText),
+            text: document.body.innerText,
+        }));
+        """
+    )
+
+
+def test_in_jupyterlab_reopened_players_show_and_play_once_the_notebook_is_trusted(
+    browser, jupyterlab, tmp_path
+):
+    """JupyterLab strips the audio of an untrusted notebook's HTML (any audio, IPython's too):
+    the labels stay and nothing says "model not found"; trusted (the student's own notebook,
+    or ``jupyter trust``), every player plays."""
+    url, root = jupyterlab
+    notebook = executed_players_notebook(tmp_path)
+    nbformat.write(notebook, root / "untrusted.ipynb")
+    nbformat.write(notebook, root / "trusted.ipynb")
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "trust", str(root / "trusted.ipynb")],
+        check=True,
+        capture_output=True,
+    )
+    untrusted = lab_report(browser, url, "untrusted.ipynb", players=5)
+    assert len(untrusted["durations"]) == 5 and len(untrusted["labels"]) == 4
+    assert not any(error in untrusted["text"] for error in WIDGET_ERRORS)
+    trusted = lab_report(browser, url, "trusted.ipynb", players=5)
+    assert len(trusted["durations"]) >= 5
+    assert all(duration and duration > 0 for duration in trusted["durations"]), trusted
