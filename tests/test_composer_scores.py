@@ -79,3 +79,16 @@ def test_by_composer_styles_differ_and_keep_a4_proportions():
     assert len(uniform) == 1
     with pytest.raises(DatasetError, match="engraving"):
         synthetic_scores.engraving_options("bach", "fancy")
+
+
+def test_by_work_styles_are_drawn_per_work_and_the_same_every_time():
+    styles = [
+        (style["font"], style["scale"], style["pageWidth"])
+        for style in synthetic_scores.BY_COMPOSER.values()
+    ]
+    works = synthetic_scores.shuffled_works("bach", 0)[:12]
+    drawn = [synthetic_scores.engraving_options("bach", "by_work", work) for work in works]
+    assert all((o["font"], o["scale"], o["pageWidth"]) in styles for o in drawn)
+    assert len({o["font"] for o in drawn}) > 1  # not one style for the composer
+    again = [synthetic_scores.engraving_options("bach", "by_work", work) for work in works]
+    assert drawn == again

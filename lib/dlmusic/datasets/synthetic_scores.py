@@ -37,6 +37,7 @@ import csv
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -89,7 +90,11 @@ BY_COMPOSER = {
 (page height follows the width, A4 proportions). Rows are scaled to one width,
 so what a row shows of the style is the font and the staff size relative to
 the page, ``scale / pageWidth``: 0.013 to 0.027 here, 0.019 for uniform pages."""
-ENGRAVINGS = ("uniform", "by_composer")
+ENGRAVINGS = ("uniform", "by_composer", "by_work")
+"""``by_work``: each work in one of the :data:`BY_COMPOSER` styles, drawn per
+work (as if every work came from its own edition): a cue shared by the rows of
+a work and not by a composer's works, the leak of a random row split made
+visible."""
 
 
 @dataclass(frozen=True)
@@ -253,13 +258,20 @@ def piano_reduction(score):
     return reduction
 
 
-def engraving_options(composer: str, engraving: str = "uniform") -> dict:
-    """verovio options for ``composer``'s pages under ``engraving``."""
+def engraving_options(composer: str, engraving: str = "uniform", work: str = "") -> dict:
+    """verovio options for the pages of ``composer``'s ``work`` under ``engraving``.
+
+    ``work`` (``"<composer>/<work>"``) matters only for ``by_work``, whose style
+    is drawn from a hash of it (the same in every process).
+    """
     _require_engraving(engraving)
     options = dict(UNIFORM)
     if engraving == "by_composer":
         options.update(BY_COMPOSER[composer])
-        options["pageHeight"] = round(options["pageWidth"] * A4_RATIO)
+    elif engraving == "by_work":
+        styles = list(BY_COMPOSER.values())
+        options.update(styles[zlib.crc32(work.encode("utf-8")) % len(styles)])
+    options["pageHeight"] = round(options["pageWidth"] * A4_RATIO)
     return options
 
 
@@ -370,8 +382,9 @@ def build_synthetic_scores(
     size : {"quick", "full", "heldout"}
     seed : int
         Chooses the works (the reserved ones for ``heldout``).
-    engraving : {"uniform", "by_composer"}
-        One layout for all, or each composer's own (the shortcut lesson).
+    engraving : {"uniform", "by_composer", "by_work"}
+        One layout for all, each composer's own (the shortcut lesson), or each
+        work's own (the leak made visible).
 
     Returns
     -------
@@ -387,6 +400,8 @@ def build_synthetic_scores(
         "seed": seed,
         "engraving": {c: engraving_options(c, engraving) for c in COMPOSERS},
     }
+    if engraving == "by_work":
+        params["styles"] = list(BY_COMPOSER.values())
 
     def build(folder: Path) -> None:
         _engrave_all(folder, size, seed, engraving, progress)
@@ -453,9 +468,9 @@ def _works(size: str, seed: int, engraving: str) -> Iterator[tuple[str, str, lis
 
     options = SIZES[size]
     for composer in COMPOSERS:
-        style = engraving_options(composer, engraving)
         taken = pages_taken = 0
         for work in shuffled_works(composer, seed, reserved=size == "heldout"):
+            style = engraving_options(composer, engraving, work)
             movements = []
             for source in composer_works(composer)[work]:
                 try:
