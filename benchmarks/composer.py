@@ -19,7 +19,7 @@ cut run keeps what it measured):
    test works in the same styles and on the same test works engraved
    uniformly; and, as the control, trained and tested on uniform pages.
 3. **k-fold by work**: the ``full`` build's works dealt to ``--folds`` folds
-   per composer (:func:`dlmusic.composer.dataset.piece_folds`); in each fold a
+   per composer (:func:`dlmusic_instructor.references.composer.piece_folds`); in each fold a
    network is trained on the other folds' rows (split ``work``) and, with the
    same budget, on a random row split of the same sizes (split ``random``).
    Row accuracy on the test rows, and work accuracy by soft vote over each
@@ -48,7 +48,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dlmusic.composer.dataset import RowSet, load_rows, piece_folds, split_rows_at_random
+from dlmusic.composer.dataset import RowSet, load_rows, split_rows_at_random
 from dlmusic.composer.model import build_small_cnn, set_batch_norm_momentum
 from dlmusic.datasets.sheet_folder import load_score_folder
 from dlmusic.datasets.summary import format_table
@@ -61,6 +61,7 @@ from dlmusic.datasets.synthetic_scores import (
 from dlmusic_instructor.references.composer import (
     build_resnet50,
     compile_classifier,
+    piece_folds,
     piece_vote,
     rows_from_page,
     split_by_piece,

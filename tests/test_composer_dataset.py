@@ -12,10 +12,11 @@ from dlmusic.composer.confidence import (
     expected_calibration_error,
     reliability_curve,
 )
-from dlmusic.composer.dataset import load_rows, piece_folds, split_rows_at_random
+from dlmusic.composer.dataset import load_rows, split_rows_at_random
 from dlmusic.datasets.sheet_folder import load_score_folder
 from dlmusic.errors import DatasetError
 from dlmusic_instructor.references.composer import (
+    piece_folds,
     piece_vote,
     precision_recall,
     rows_from_page,

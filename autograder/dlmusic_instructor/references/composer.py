@@ -191,6 +191,46 @@ def split_by_piece(
     return {split: np.flatnonzero(assigned == split) for split in SPLITS}
 
 
+def piece_folds(
+    pieces: np.ndarray, labels: np.ndarray, k: int, *, seed: int = 0
+) -> list[np.ndarray]:
+    """Test rows of each fold of a k-fold cross-validation by piece (a piece = a whole work).
+
+    Each composer's pieces (sorted, then permuted with ``seed``) are dealt to
+    the folds in turn, so every fold tests about ``1/k`` of each composer's
+    pieces and every piece is tested exactly once; a fold's training rows are
+    all the others.
+
+    Parameters
+    ----------
+    pieces : np.ndarray, shape (n_rows,), str
+    labels : np.ndarray, shape (n_rows,), int
+    k : int
+        Folds, at least 2 and at most the fewest pieces of any composer.
+
+    Returns
+    -------
+    list of np.ndarray of int
+        ``k`` sorted arrays of row indices, disjoint, together every row.
+
+    Raises
+    ------
+    DatasetError
+        ``k`` below 2 or above a composer's number of pieces.
+    """
+    pieces, labels = np.asarray(pieces), np.asarray(labels)
+    fold_of: dict[str, int] = {}
+    rng = np.random.default_rng(seed)
+    for label in np.unique(labels):
+        own = sorted(set(pieces[labels == label].tolist()))
+        if not 2 <= k <= len(own):
+            raise DatasetError(f"{k} folds for a composer with {len(own)} pieces")
+        for index, position in enumerate(rng.permutation(len(own))):
+            fold_of[own[position]] = index % k
+    assigned = np.array([fold_of[piece] for piece in pieces.tolist()])
+    return [np.flatnonzero(assigned == fold) for fold in range(k)]
+
+
 def build_resnet50(n_classes: int, input_shape: tuple[int, int, int] = INPUT_SHAPE) -> keras.Model:
     """Keras' ResNet50, untrained (``weights=None``), for one-channel rows.
 
