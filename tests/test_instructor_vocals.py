@@ -10,6 +10,8 @@ student's kernel, then judge it as the grader does.
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import keras
@@ -18,6 +20,7 @@ import numpy as np
 import pytest
 from keras import layers
 
+from dlmusic.separation.baselines import high_pass_mask
 from dlmusic.separation.data import FRAME_PROBLEMS
 from dlmusic.separation.model import LogMagnitude, weights_file
 from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT
@@ -28,6 +31,7 @@ from dlmusic_instructor.heldout.vocals import heldout_tracks
 from dlmusic_instructor.references import vocals as reference
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
+BENCHMARK = COURSE_ROOT / "benchmarks" / "results" / "vocals.json"
 SOLUTION = COURSE_ROOT / "solutions" / "vocals" / "vocals.ipynb"
 RELEASE = COURSE_ROOT / "assignments" / "vocals" / "vocals.ipynb"
 CHECKS = {check.grade_id: check for check in vocals.CHECKS}
@@ -43,6 +47,7 @@ ANSWERS = {
         "malformed_frames",
         "separate_track",
         "build_model",
+        "overfit_one_batch",
     )
 }
 """Stand-ins for a right notebook's functions: the references under the students' names."""
@@ -233,3 +238,85 @@ def test_heldout_songs_come_from_the_seed(tmp_path):
     assert len(first) == 2 and first[0].duration_s == pytest.approx(8.0)
     assert np.array_equal(first[0].mixture, again[0].mixture)
     assert not np.array_equal(first[0].mixture, other[0].mixture)
+
+
+# --------------------------------------------------------------- exercise 5b
+
+
+def test_overfitting_too_long_scores_zero(tmp_path):
+    def overfit_one_batch(model, batch, steps=50):
+        x, y, w = batch
+        return [float(model.train_on_batch(x, y, sample_weight=w)) for _ in range(steps + 30)]
+
+    verdict = run_check(
+        CHECKS["test-overfit-one-batch"], with_answer(overfit_one_batch=overfit_one_batch), tmp_path
+    )
+    assert verdict.fraction == 0.0 and "80 steps" in verdict.reason, verdict
+
+
+def test_overfitting_that_fakes_the_losses_scores_zero(tmp_path):
+    def overfit_one_batch(model, batch, steps=50):
+        x, y, w = batch
+        model.train_on_batch(x, y, sample_weight=w)
+        return [1.0 / (step + 1) for step in range(steps)]  # a falling curve, made up
+
+    verdict = run_check(
+        CHECKS["test-overfit-one-batch"], with_answer(overfit_one_batch=overfit_one_batch), tmp_path
+    )
+    assert verdict.fraction == 0.0 and "constant 0.5 mask" in verdict.reason, verdict
+
+
+# --------------------------------------------------------------- calibration
+
+
+def test_heldout_floor_and_margins_come_from_the_benchmark():
+    """Floor: the best trivial mask's gain; margin: the reference network's above it, less slack."""
+    results = json.loads((COURSE_ROOT / vocals.BENCHMARK_SOURCE).read_text())
+    gain = {name: values["vocal_sdr_improvement"] for name, values in results["systems"].items()}
+    best_trivial = max(gain["best_fixed_mask"], gain["mean_irm_mask"])
+    assert vocals.FLOOR_DB == max(0.0, math.ceil(2 * best_trivial) / 2)
+    assert vocals.HIGH_PASS_CUTOFF_HZ == results["baselines"]["best_fixed_mask_cutoff_hz"]
+    for target in ("ratio", "binary"):
+        expected = gain[f"network_{target}"] - best_trivial - vocals.TARGET_SLACK_DB
+        assert vocals.MARGIN_DB[target] == pytest.approx(expected, abs=0.05), target
+
+
+def test_heldout_floor_is_the_high_pass_gain_when_that_is_higher():
+    assert vocals.heldout_floor(-3.0) == vocals.FLOOR_DB
+    assert vocals.heldout_floor(vocals.FLOOR_DB + 2.0) == vocals.FLOOR_DB + 2.0
+    assert vocals.heldout_floor(float("nan")) == vocals.FLOOR_DB
+
+
+def high_pass_network(cutoff_hz: float) -> keras.Model:
+    """The grader's network made to output a fixed high-pass mask (the mask layer's bias)."""
+    network = reference.build_model()
+    mask_layer = network.get_layer("mask")
+    kernel, _ = mask_layer.get_weights()
+    bias = np.where(high_pass_mask(cutoff_hz, 1)[:, 0] > 0, 30.0, -30.0)
+    mask_layer.set_weights([np.zeros_like(kernel), bias.astype(np.float32)])
+    return network
+
+
+def untrained_network() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    return reference.build_model()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: high_pass_network(200.0), id="high-pass-200Hz"),
+        pytest.param(lambda: high_pass_network(600.0), id="high-pass-600Hz"),
+        pytest.param(untrained_network, id="untrained"),
+    ],
+)
+def test_trivial_networks_earn_at_most_a_third_of_the_network_points(make, tmp_path):
+    """Measured by the grader itself, on the quick held-out songs."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    network = make()
+    for target in ("ratio", "binary"):
+        network.save_weights(weights_file(target, submission))
+    for grade_id in SCORES:
+        verdict = run_check(CHECKS[grade_id], {}, tmp_path)
+        assert verdict.fraction <= 1 / 3, verdict

@@ -13,17 +13,24 @@ network and measure it on held-out songs
 =============================  ======  =========================================
 grade_id                       points  what is compared
 =============================  ======  =========================================
-test-spectrogram               10      ``stft`` and ``spectrogram`` of 4 signals
-test-ideal-binary-mask         8       5 cases (thresholds, silent cells)
-test-ideal-ratio-mask          8       5 cases (powers, silent cells)
+test-spectrogram               8       ``stft`` and ``spectrogram`` of 4 signals
+test-ideal-binary-mask         6       5 cases (thresholds, silent cells)
+test-ideal-ratio-mask          6       5 cases (powers, silent cells)
 test-masked-estimate           4       3 mixtures and masks
-test-malformed-frames          15      6 cases of NaN, silent and mismatched frames
-test-separate-track            10      3 mixtures through a grader-chosen network
-test-build-model               20      parameter count; the student's weights in
+test-malformed-frames          10      6 cases of NaN, silent and mismatched frames
+test-separate-track            8       3 mixtures through a grader-chosen network
+test-build-model               6       parameter count; the student's weights in
                                        the grader's network give the same masks
-score-ratio-mask-network       12      held-out vocal SDR gain, 1 dB -> 6 dB
-score-binary-mask-network      8       held-out vocal SDR gain, 1 dB -> 5 dB
+test-overfit-one-batch         8       the student's ``overfit_one_batch`` on a
+                                       held-out batch: at most 50 steps, then
+                                       the grader's loss of the weights it left
+score-ratio-mask-network       14      held-out vocal SDR gain, from the trivial
+score-binary-mask-network      10      mask's (:func:`heldout_floor`) to that
+                                       plus :data:`MARGIN_DB`
 =============================  ======  =========================================
+
+Four written answers (20 points) are graded by hand with the mark schemes in
+the solution notebook.
 """
 
 from __future__ import annotations
@@ -45,10 +52,39 @@ from dlmusic_instructor.checks import (
 )
 from dlmusic_instructor.references import vocals as reference
 
+FLOOR_DB = 0.5
+"""The best trivial mask's vocal SDR gain in the benchmark (+0.40 dB), rounded up to 0.5 dB."""
+HIGH_PASS_CUTOFF_HZ = 200.0
+"""The benchmark's best fixed cutoff, chosen on its training songs."""
+MARGIN_DB = {"ratio": 4.6, "binary": 4.5}
+"""Full credit this far above the floor: the reference network's gain over the best
+trivial mask in the benchmark (ratio +5.61 dB, binary +5.49 dB) less :data:`TARGET_SLACK_DB`."""
+TARGET_SLACK_DB = 1.0
+"""Full credit this far below the reference network (a shorter or unlucky run)."""
+OVERFIT_STEPS = 50
+"""Steps ``overfit_one_batch`` may take."""
+OVERFIT_LOSS_SHARE = (0.6, 0.3)
+"""(no credit, full credit) at these shares of the loss a constant 0.5 mask has on the batch."""
 SOFTMASK = "librosa.util.softmask"
 """The masks of part 2 are to be written with NumPy: this computes both."""
-HELDOUT_FLOORS = {"ratio": (1.0, 6.0), "binary": (1.0, 5.0)}
-"""(floor, target) of each network's held-out vocal SDR improvement, in dB."""
+BENCHMARK_SOURCE = "benchmarks/results/vocals.json"
+"""Where :data:`FLOOR_DB`, :data:`HIGH_PASS_CUTOFF_HZ` and :data:`MARGIN_DB` come from
+(the test songs of the full ``synthetic_stems``, 2026-11-29, 1500 steps per network);
+``tests/test_instructor_vocals.py`` checks that they agree with it."""
+
+
+def heldout_floor(high_pass_gain_db: float) -> float:
+    """No credit at or below this gain on the held-out songs (dB).
+
+    The larger of :data:`FLOOR_DB` and what the benchmark's high-pass mask
+    gains on the same held-out songs, so that a network that learned only
+    a frequency response earns nothing however the held-out songs fall.
+    """
+    if math.isnan(high_pass_gain_db):
+        return FLOOR_DB
+    return max(FLOOR_DB, high_pass_gain_db)
+
+
 MODEL_WEIGHTS = "model.weights.h5"
 
 
@@ -506,16 +542,78 @@ def judge_build_model(run: ProbeRun) -> None:
         )
 
 
+# --------------------------------------------------------------------------- exercise 5b
+
+OVERFIT_PROBE = f"""\
+import numpy as _np
+from dlmusic.separation.model import compile_mask_estimator as _compile
+_model = _compile(build_model())
+_batch = (inputs["x"].copy(), inputs["y"].copy(), inputs["w"].copy())
+_losses = overfit_one_batch(_model, _batch, steps={OVERFIT_STEPS})
+_model.save_weights(str(probe_dir / {MODEL_WEIGHTS!r}))
+outputs = {{
+    "iterations": int(_model.optimizer.iterations),
+    "losses": _np.asarray(_losses, dtype=_np.float64),
+}}
+"""
+
+
+def overfit_inputs(context: Context) -> dict[str, np.ndarray]:
+    """One batch of 4 sequences of 64 frames from the held-out songs, ratio-mask targets."""
+    from dlmusic_instructor.heldout.vocals import heldout_tracks
+
+    rng = context.rng("test-overfit-one-batch")
+    tracks = heldout_tracks(context.heldout, context.seed, context.size)
+    xs, ys = [], []
+    for index in rng.integers(len(tracks), size=4):
+        track = tracks[int(index)]
+        vocals, accompaniment = reference.stft(track.vocals), reference.stft(track.accompaniment)
+        start = int(rng.integers(vocals.shape[1] - 64))
+        frames = slice(start, start + 64)
+        xs.append(np.abs(vocals[:, frames] + accompaniment[:, frames]).T)
+        ys.append(reference.ideal_ratio_mask(vocals[:, frames], accompaniment[:, frames]).T)
+    x = np.stack(xs).astype(np.float32)
+    return {"x": x, "y": np.stack(ys).astype(np.float32), "w": (x**2).astype(np.float32)}
+
+
+def weighted_mask_loss(model, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """The notebook's loss, ``mean(w (m_hat - m)^2)``, with the network in inference mode."""
+    prediction = np.asarray(model(x, training=False), dtype=np.float64)
+    return float(np.mean(w * (prediction - y) ** 2))
+
+
+def judge_overfit(run: ProbeRun) -> float | tuple[float, str] | None:
+    """At most 50 optimiser steps, then the grader's loss of the saved weights on the batch."""
+    from dlmusic_instructor.heldout.vocals import load_saved_model
+
+    steps = int(run.number("iterations"))
+    if steps > OVERFIT_STEPS:
+        raise CheckFailed(f"the optimiser took {steps} steps; at most {OVERFIT_STEPS} are allowed")
+    if steps == 0:
+        raise CheckFailed("overfit_one_batch did not train the model (0 optimiser steps)")
+    x, y, w = (run.inputs[key] for key in ("x", "y", "w"))
+    grader = load_saved_model(files_of(run, MODEL_WEIGHTS), "network after overfit_one_batch")
+    share = weighted_mask_loss(grader, x, y, w) / float(np.mean(w * (0.5 - y) ** 2))
+    none, full = OVERFIT_LOSS_SHARE
+    fraction = partial_credit(-share, floor=-none, target=-full)
+    if fraction >= 1.0:
+        return None
+    return fraction, (
+        f"after {steps} steps the loss on the batch is {share:.0%} of a constant 0.5 mask's "
+        f"(full credit at {full:.0%} or less, none at {none:.0%})"
+    )
+
+
 # --------------------------------------------------------------------------- part 6
 
 
 def heldout_judge(target: str):
     """The judge of one network's held-out score (``probe=""``: it reads the handed-in file)."""
-    floor, goal = HELDOUT_FLOORS[target]
 
     def judge(run: ProbeRun) -> float | tuple[float, str] | None:
         from dlmusic_instructor.heldout.vocals import (
             heldout_tracks,
+            high_pass_improvement,
             submitted_model,
             vocal_sdr_improvement,
         )
@@ -525,6 +623,8 @@ def heldout_judge(target: str):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gain = vocal_sdr_improvement(model, tracks)
+            floor = heldout_floor(high_pass_improvement(tracks, HIGH_PASS_CUTOFF_HZ))
+        goal = floor + MARGIN_DB[target]
         if math.isnan(gain):
             raise CheckFailed(f"the {target}-mask network's estimates could not be scored")
         fraction = partial_credit(gain, floor=floor, target=goal)
@@ -591,6 +691,13 @@ CHECKS = (
         judge_build_model,
         probe=BUILD_MODEL_PROBE,
         make_inputs=build_model_inputs,
+    ),
+    Check(
+        "test-overfit-one-batch",
+        judge_overfit,
+        probe=OVERFIT_PROBE,
+        make_inputs=overfit_inputs,
+        timeout_s=300.0,
     ),
     Check("score-ratio-mask-network", heldout_judge("ratio"), timeout_s=600.0),
     Check("score-binary-mask-network", heldout_judge("binary"), timeout_s=600.0),

@@ -17,6 +17,7 @@ exercise           student's function          reference
 3                  ``malformed_frames``        :func:`malformed_frames`
 4                  ``separate_track``          :func:`separate_track`
 5                  ``build_model``             :func:`build_model`
+5b                 ``overfit_one_batch``       :func:`overfit_one_batch`
 =================  ==========================  ==================================
 """
 
@@ -39,6 +40,9 @@ HIDDEN_UNITS = 96
 """Width of the frame encoder and of each LSTM direction."""
 TRAINABLE_PARAMETERS = 297_603
 """Trainable parameters of :func:`build_model` (the notebook's table)."""
+TOTAL_PARAMETERS = 298_629
+"""All weights of :func:`build_model`: the trainable ones and batch normalisation's
+moving mean and variance (2 x 513), which are updated but not trained."""
 
 
 def stft(audio: np.ndarray) -> np.ndarray:
@@ -253,3 +257,25 @@ def build_model(hidden_units: int = HIDDEN_UNITS, name: str = "mask_estimator") 
     )(features)
     mask = layers.Dense(N_BINS, activation="sigmoid", name="mask")(features)
     return keras.Model(magnitude, mask, name=name)
+
+
+def overfit_one_batch(model: keras.Model, batch: tuple, steps: int = 50) -> list[float]:
+    """Train a compiled ``model`` on one batch ``(x, y, w)`` for ``steps`` steps.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Compiled (``compile_mask_estimator``).
+    batch : tuple of np.ndarray
+        ``x`` mixture magnitudes ``(batch, frames, 513)``, ``y`` target masks
+        of the same shape, ``w`` the weight of each cell.
+    steps : int
+        Optimiser steps.
+
+    Returns
+    -------
+    list of float
+        The training loss of each step (``steps`` values).
+    """
+    x, y, w = batch
+    return [float(model.train_on_batch(x, y, sample_weight=w)) for _ in range(steps)]
