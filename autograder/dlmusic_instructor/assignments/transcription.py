@@ -441,8 +441,8 @@ def _judge_ablations(run: ProbeRun):
 # --- test-weighted-bce, test-balanced-weight --------------------------------------------
 
 
-def _bce_inputs(context) -> dict[str, np.ndarray]:
-    rng = context.rng("test-weighted-bce")
+def _bce_inputs(context, grade_id: str = "test-weighted-bce") -> dict[str, np.ndarray]:
+    rng = context.rng(grade_id)
     n_cases = 10
     y_true = (rng.random((n_cases, 3, 17, N_KEYS)) < 0.1).astype(np.float32)
     y_true[:, 0, 0, 8:12] = 0.5  # soft targets (as the contour's neighbours)
@@ -488,7 +488,7 @@ def _judge_bce(run: ProbeRun):
 
 
 def _class_mean_inputs(context) -> dict[str, np.ndarray]:
-    inputs = _bce_inputs(context)
+    inputs = _bce_inputs(context, "test-class-mean-bce")
     inputs["y_true"][1] = 0.0  # a batch without positives: that class's mean counts as 0
     return inputs
 
