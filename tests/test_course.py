@@ -12,6 +12,7 @@ import pytest
 
 from dlmusic.course import (
     COLAB_APT_PACKAGES,
+    COLAB_EXTRA_SOUNDFONTS,
     MODE_ENV_VAR,
     NBGRADER_ENV_VAR,
     PACKAGE_URL,
@@ -44,7 +45,13 @@ def clean_env(monkeypatch):
 def apt_calls(monkeypatch) -> list[list[str]]:
     """Commands passed to subprocess.run, recorded instead of run."""
     calls: list[list[str]] = []
-    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append(command))
+
+    def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+        calls.append(command)
+        missing = command[-1] == "csound-soundfont"  # as on a distribution without it
+        return subprocess.CompletedProcess(command, 100 if missing else 0)
+
+    monkeypatch.setattr(subprocess, "run", run)
     return calls
 
 
@@ -138,14 +145,21 @@ def test_install_system_packages_does_nothing_when_fluidsynth_is_found(monkeypat
     assert apt_calls == []
 
 
-def test_install_system_packages_runs_apt_get_when_fluidsynth_is_missing(monkeypatch, apt_calls):
+def test_install_system_packages_runs_apt_get_when_fluidsynth_is_missing(
+    monkeypatch, apt_calls, capsys
+):
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     assert install_system_packages_on_colab() is True
     assert apt_calls == [
         ["apt-get", "-qq", "update"],
         ["apt-get", "-qq", "install", "-y", "--no-install-recommends", *COLAB_APT_PACKAGES],
+        *(
+            ["apt-get", "-qq", "install", "-y", "--no-install-recommends", package]
+            for package in COLAB_EXTRA_SOUNDFONTS
+        ),
     ]
     assert "libfluidsynth3" in COLAB_APT_PACKAGES
+    assert "csound-soundfont is not available here" in capsys.readouterr().out
 
 
 # --- setup_notebook -----------------------------------------------------------------------
@@ -202,7 +216,7 @@ def test_setup_notebook_on_colab_installs_packages_and_says_so(
     assert context.colab
     assert [call[:3] for call in apt_calls] == [
         ["apt-get", "-qq", "update"],
-        ["apt-get", "-qq", "install"],
+        *[["apt-get", "-qq", "install"]] * (1 + len(COLAB_EXTRA_SOUNDFONTS)),
     ]
     assert capsys.readouterr().out.rstrip("\n").endswith("(Colab)")
 

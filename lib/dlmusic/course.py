@@ -51,6 +51,15 @@ PACKAGE_URL = f"git+https://github.com/{STUDENT_REPOSITORY}.git"
 """What the notebooks' first cell ``pip install``s on Colab."""
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 COLAB_APT_PACKAGES = ("fluidsynth", "fluid-soundfont-gm", "libfluidsynth3")
+COLAB_EXTRA_SOUNDFONTS = (
+    "fluidr3mono-gm-soundfont",
+    "timgm6mb-soundfont",
+    "musescore-general-soundfont-small",
+    "csound-soundfont",
+)
+"""The further pianos and voices of ``dlmusic.synth.SOUNDFONTS``, installed where the
+runtime's distribution has them: without them the datasets are rendered with fewer
+timbres (``synthetic_piano`` then trains on FluidR3 alone)."""
 
 T = TypeVar("T")
 
@@ -178,7 +187,10 @@ def _checked_repository(repository: str) -> str:
 
 
 def install_system_packages_on_colab() -> bool:
-    """Install FluidSynth and a soundfont with apt on Colab, once per runtime.
+    """Install FluidSynth and the soundfonts with apt on Colab, once per runtime.
+
+    The soundfonts beyond FluidR3 (:data:`COLAB_EXTRA_SOUNDFONTS`) are installed one by
+    one, and one the runtime's distribution lacks is reported and skipped.
 
     ``apt-get update`` runs first: a fresh Colab runtime's package lists are stale
     or empty, and ``apt-get install`` alone then fails to find the packages.
@@ -193,6 +205,12 @@ def install_system_packages_on_colab() -> bool:
         ["apt-get", "-qq", "install", "-y", "--no-install-recommends", *COLAB_APT_PACKAGES],
         check=True,
     )
+    for package in COLAB_EXTRA_SOUNDFONTS:
+        installed = subprocess.run(
+            ["apt-get", "-qq", "install", "-y", "--no-install-recommends", package], check=False
+        )
+        if installed.returncode != 0:
+            print(f"dlmusic: {package} is not available here; rendering with fewer soundfonts")
     return True
 
 

@@ -67,6 +67,9 @@ def heldout_root(heldout: Path, seed: int) -> Path:
 def heldout_clips(heldout: Path, seed: int, size: str = "full") -> list[PianoClip]:
     """The held-out pieces of ``seed`` (rendered on first use under ``heldout``).
 
+    Each piece counts once, in the first piano it was rendered with (a training
+    piece is rendered with several).
+
     Raises
     ------
     DlmusicError
@@ -83,8 +86,11 @@ def _read_clips(heldout: str, seed: int, size: str) -> tuple[PianoClip, ...]:
         heldout_root(Path(heldout), seed), size="heldout", seed=seed, progress=False
     )
     chosen = HELDOUT_SIZES[size]
-    records = load_synthetic_piano(root)[: chosen.max_pieces]
-    return tuple(load_clips(records, max_duration_s=chosen.max_clip_s))
+    first_recording = {}
+    for record in load_synthetic_piano(root):
+        first_recording.setdefault(record.midi_path, record)
+    records = list(first_recording.values())
+    return tuple(load_clips(records[: chosen.max_pieces], max_duration_s=chosen.max_clip_s))
 
 
 def load_submitted_model(name: str, folder: Path) -> keras.Model:

@@ -22,7 +22,7 @@ import zipfile
 from email.message import Message
 from pathlib import Path, PurePosixPath
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from dlmusic.errors import ChecksumError, DatasetError, DownloadError, MissingFileError
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from dlmusic.audio import write_audio
 from dlmusic.datasets.download import download, extract_zip, extraction_marker

@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from dlmusic.datasets.download import USER_AGENT
 from dlmusic.errors import ChecksumError, DatasetError, DownloadError

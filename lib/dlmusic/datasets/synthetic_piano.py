@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pretty_midi
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
 from dlmusic.datasets.build_cache import build_once, require_size, slugify

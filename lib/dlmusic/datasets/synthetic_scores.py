@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from dlmusic.datasets.build_cache import build_once, require_size, slugify
 from dlmusic.datasets.paths import dataset_dir

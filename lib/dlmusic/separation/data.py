@@ -34,7 +34,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from dlmusic.audio import SAMPLE_RATE_HZ, audio_info, validate_audio
 from dlmusic.datasets.records import StemTrack
