@@ -45,8 +45,14 @@ def test_the_solution_holds_no_hidden_test_and_no_instructor_code(assignment):
         assert cell.metadata.get("nbgrader", {}).get("grade_id") != "heldout-scoring-helpers"
 
 
-def _drawn(assignment: str, student: str) -> list[dict[str, np.ndarray]]:
-    context = Context(student, assignment, Path("."), Path("."), seed=31, size="quick")
+@pytest.fixture(scope="module")
+def heldout(tmp_path_factory) -> Path:
+    """One held-out folder for every draw (composer's inputs are engraved there once)."""
+    return tmp_path_factory.mktemp("heldout")
+
+
+def _drawn(assignment: str, student: str, heldout: Path) -> list[dict[str, np.ndarray]]:
+    context = Context(student, assignment, heldout, heldout, seed=31, size="quick")
     return [check.make_inputs(context) for check in checks_for(assignment) if check.make_inputs]
 
 
@@ -59,7 +65,7 @@ def _same(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> bool:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_inputs_are_fixed_by_seed_and_student_and_differ_between_students(assignment):
-    ada, again, grace = (_drawn(assignment, s) for s in ("ada", "ada", "grace"))
+def test_inputs_are_fixed_by_seed_and_student_and_differ_between_students(assignment, heldout):
+    ada, again, grace = (_drawn(assignment, s, heldout) for s in ("ada", "ada", "grace"))
     assert all(_same(first, second) for first, second in zip(ada, again, strict=True))
     assert not all(_same(first, second) for first, second in zip(ada, grace, strict=True))

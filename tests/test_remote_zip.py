@@ -30,19 +30,11 @@ from dlmusic.datasets.maestro import (
     maestro_subset_plan,
     render_maestro_midi,
 )
+from dlmusic.datasets.records import MAESTRO_COLUMNS
 from dlmusic.datasets.remote_zip import RangeFile, fetch_members, remote_zip_members
 from dlmusic.datasets.synthetic_piano import is_held_out, load_synthetic_piano
 from dlmusic.errors import ChecksumError, DatasetError, DownloadError
 
-MAESTRO_COLUMNS = (
-    "canonical_composer",
-    "canonical_title",
-    "split",
-    "year",
-    "midi_filename",
-    "audio_filename",
-    "duration",
-)
 SPLITS = ["train", "train", "train", "validation", "validation", "test", "test"]
 
 

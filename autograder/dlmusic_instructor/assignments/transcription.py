@@ -465,26 +465,41 @@ for i in range(len(inputs["positive_weight"])):
 """
 
 
-def _judge_bce(run: ProbeRun):
+def _judge_losses(
+    run: ProbeRun,
+    reference_loss: Callable[[float, float], Callable],
+    mismatch: Callable[[np.ndarray, np.ndarray], str | None],
+):
+    """Compare the student's loss on each probed case with ``reference_loss``'s.
+
+    ``mismatch(got, expected)`` names what is wrong with one case, or returns None.
+    """
     n_cases = len(run.inputs["positive_weight"])
     wrong = []
     for i in range(n_cases):
         weight = float(run.inputs["positive_weight"][i])
         smoothing = float(run.inputs["label_smoothing"][i])
         expected = np.asarray(
-            reference.weighted_bce(weight, smoothing)(
-                run.inputs["y_true"][i], run.inputs["y_pred"][i]
-            )
+            reference_loss(weight, smoothing)(run.inputs["y_true"][i], run.inputs["y_pred"][i])
         )
-        got = run.array(f"loss_{i}")
-        case = f"w={weight:.3f}, s={smoothing}"
-        if got.shape != expected.shape:
-            wrong.append(f"{case}: shape {got.shape}, expected {expected.shape}")
-        elif not np.all(np.isfinite(got)):
-            wrong.append(f"{case}: NaN or infinity (clip the predictions)")
-        elif not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
-            wrong.append(f"{case}: values differ")
+        problem = mismatch(run.array(f"loss_{i}"), expected)
+        if problem is not None:
+            wrong.append(f"w={weight:.3f}, s={smoothing}: {problem}")
     return _share_right(wrong, n_cases)
+
+
+def _per_cell_mismatch(got: np.ndarray, expected: np.ndarray) -> str | None:
+    if got.shape != expected.shape:
+        return f"shape {got.shape}, expected {expected.shape}"
+    if not np.all(np.isfinite(got)):
+        return "NaN or infinity (clip the predictions)"
+    if not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+        return "values differ"
+    return None
+
+
+def _judge_bce(run: ProbeRun):
+    return _judge_losses(run, reference.weighted_bce, _per_cell_mismatch)
 
 
 def _class_mean_inputs(context) -> dict[str, np.ndarray]:
@@ -496,26 +511,18 @@ def _class_mean_inputs(context) -> dict[str, np.ndarray]:
 CLASS_MEAN_PROBE = BCE_PROBE.replace("weighted_bce", "class_mean_bce")
 
 
+def _class_mean_mismatch(got: np.ndarray, expected: np.ndarray) -> str | None:
+    if got.size != 1:
+        return f"{got.size} values, expected one number for the batch"
+    if not np.all(np.isfinite(got)):
+        return "NaN or infinity (clip; an empty class's mean is 0)"
+    if not np.allclose(got.reshape(()), expected, rtol=1e-4, atol=1e-5):
+        return "values differ"
+    return None
+
+
 def _judge_class_mean(run: ProbeRun):
-    n_cases = len(run.inputs["positive_weight"])
-    wrong = []
-    for i in range(n_cases):
-        weight = float(run.inputs["positive_weight"][i])
-        smoothing = float(run.inputs["label_smoothing"][i])
-        expected = np.asarray(
-            reference.class_mean_bce(weight, smoothing)(
-                run.inputs["y_true"][i], run.inputs["y_pred"][i]
-            )
-        )
-        got = run.array(f"loss_{i}")
-        case = f"w={weight:.3f}, s={smoothing}"
-        if got.size != 1:
-            wrong.append(f"{case}: {got.size} values, expected one number for the batch")
-        elif not np.all(np.isfinite(got)):
-            wrong.append(f"{case}: NaN or infinity (clip; an empty class's mean is 0)")
-        elif not np.allclose(got.reshape(()), expected, rtol=1e-4, atol=1e-5):
-            wrong.append(f"{case}: values differ")
-    return _share_right(wrong, n_cases)
+    return _judge_losses(run, reference.class_mean_bce, _class_mean_mismatch)
 
 
 BAD_RATES = (0.0, 1.0, -0.1, 1.5)
