@@ -21,11 +21,9 @@ import argparse
 import json
 import platform
 import time
-import warnings
 from datetime import date
 from pathlib import Path
 
-import librosa
 import numpy as np
 
 from dlmusic.audio import SAMPLE_RATE_HZ, load_audio
@@ -39,25 +37,11 @@ from dlmusic.transcription.constants import (
     WINDOW_SAMPLES,
 )
 from dlmusic.transcription.cqt import CQT
+from dlmusic.transcription.validation import librosa_cqt
 from dlmusic_instructor.references.transcription import cqt_kernel
 
 BATCH_WINDOWS = 16
 RESULTS = Path(__file__).parent / "results" / "cqt.json"
-
-
-def librosa_cqt(audio: np.ndarray) -> np.ndarray:
-    """librosa's CQT magnitude, ``(frames, bins)``, with the layer's settings."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        spectrum = librosa.cqt(
-            audio,
-            sr=SAMPLE_RATE_HZ,
-            hop_length=HOP_SAMPLES,
-            fmin=FMIN_HZ,
-            n_bins=N_CQT_BINS,
-            bins_per_octave=BINS_PER_OCTAVE,
-        )
-    return np.abs(spectrum).T
 
 
 def relative_errors(size: str) -> dict[str, float]:
