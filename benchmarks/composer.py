@@ -41,7 +41,7 @@ import argparse
 import json
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -190,21 +190,31 @@ def fold_runs(
     folds: list[np.ndarray],
     args: argparse.Namespace,
     on_run: Callable[[list[dict]], None] | None = None,
+    finished: Sequence[dict] = (),
 ) -> list[dict]:
     """One network, every fold, on the work split and the random row split of the same sizes.
 
-    ``on_run(runs_so_far)`` is called after each run (to save partial results)."""
+    ``on_run(runs_so_far)`` is called after each run (to save partial results). Runs in
+    ``finished`` (same network, split, fold and epochs) are kept instead of trained again."""
+    epochs = args.resnet_epochs if network == "resnet50" else args.epochs
+    kept = {
+        (run["split"], run["fold"]): run
+        for run in finished
+        if run["network"] == network and run["epochs"] == epochs
+    }
     runs = []
     for index, test in enumerate(folds):
         train_index = np.setdiff1d(np.arange(len(rows)), test)
         random = split_rows_at_random(
             {"train": len(train_index), "test": len(test)}, len(rows), seed=index
         )
-        epochs = args.resnet_epochs if network == "resnet50" else args.epochs
         for split, (fit_on, test_on) in (
             ("work", (train_index, test)),
             ("random", (random["train"], random["test"])),
         ):
+            if (split, index) in kept:
+                runs.append(kept[(split, index)])
+                continue
             start = time.perf_counter()
             model = train(network, rows.subset(fit_on), epochs, args.batch_size, seed=index)
             runs.append(
@@ -283,6 +293,11 @@ def main() -> int:
     parser.add_argument("--skip-variant", action="store_true")
     parser.add_argument("--skip-curve", action="store_true")
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help=f"keep the fold runs, slicing and variants already in {RESULTS.name}; run the rest",
+    )
+    parser.add_argument(
         "--leak-control-only",
         action="store_true",
         help=f"run only the by-work engraving control; writes {LEAK_CONTROL_RESULTS.name}",
@@ -295,6 +310,7 @@ def main() -> int:
         return 0
 
     root = build_synthetic_scores(size=args.size, progress=False)
+    previous = json.loads(RESULTS.read_text()) if args.resume and RESULTS.exists() else {}
     results: dict[str, object] = {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {keras.backend.backend()}, CPU only (shared)",
@@ -305,10 +321,10 @@ def main() -> int:
         f"batch {args.batch_size}, SGD momentum 0.9, rate halved every 5 epochs, last epoch kept, "
         "batch-norm momentum 0.9",
     }
-    results["slicing"] = slicing_scores(root)
+    results["slicing"] = previous.get("slicing") or slicing_scores(root)
     print(format_table([_shown(results["slicing"])], "row slicing"), flush=True)
-    results["variants"] = {}
-    if not args.skip_variant:
+    results["variants"] = previous.get("variants", {})
+    if not args.skip_variant and "shortcut" not in results["variants"]:
         styled_root = build_synthetic_scores(size="small", engraving="by_composer", progress=False)
         results["variants"]["by_composer_slicing"] = slicing_scores(styled_root)
         results["variants"]["shortcut"] = shortcut_variant(args)
@@ -330,8 +346,9 @@ def main() -> int:
             results["summary"] = summary(results["folds"])
             _write(results)
 
-        fold_runs(rows, network, folds, args, on_run=save)
-        if network == "small_cnn" and not args.skip_curve:
+        fold_runs(rows, network, folds, args, on_run=save, finished=previous.get("folds", []))
+        curve_done = "learning_curve" in results["variants"]
+        if network == "small_cnn" and not args.skip_curve and not curve_done:
             results["variants"]["learning_curve"] = learning_curve(rows, folds, args)
             _write(results)
     print(format_table([_shown(row) for row in results["summary"]], "mean over folds"))
