@@ -8,11 +8,11 @@ Usage::
         --validation-tracks 1   # smoke run
 
 First the two trivial masks are fitted on the ``train`` tracks of
-``synthetic_stems`` (:mod:`dlmusic.separation.baselines`): the high-pass
+``synthetic_stems`` (:mod:`dlmusic.vocals.baselines`): the high-pass
 mask whose cutoff has the best vocal signal-to-error ratio there, and the
 ideal ratio mask averaged per frequency bin over every training frame. Then
 the reference mask estimator (``dlmusic_instructor.references.vocals``, on
-the data pipeline of ``dlmusic.separation.data`` with the reference STFT,
+the data pipeline of ``dlmusic.vocals.data`` with the reference STFT,
 masks and malformed-frame rules) is trained twice with the same budget and
 seed on the ``train`` tracks (the last ``--validation-tracks`` of them held
 out to pick the best epoch): once with ideal-ratio-mask targets, once with
@@ -55,12 +55,12 @@ import numpy as np
 
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
-from dlmusic.separation.baselines import choose_cutoff, high_pass_mask, mean_ratio_mask
-from dlmusic.separation.data import FrameSequences, TrackCache, fixed_sequences, load_stems
-from dlmusic.separation.metrics import mean_scores, mixture_as_estimate, separation_scores
-from dlmusic.separation.model import compile_mask_estimator
-from dlmusic.separation.stft import N_BINS, n_frames
 from dlmusic.transcription.training import training_callbacks
+from dlmusic.vocals.baselines import choose_cutoff, high_pass_mask, mean_ratio_mask
+from dlmusic.vocals.data import FrameSequences, TrackCache, fixed_sequences, load_stems
+from dlmusic.vocals.metrics import mean_scores, mixture_as_estimate, separation_scores
+from dlmusic.vocals.model import compile_mask_estimator
+from dlmusic.vocals.stft import N_BINS, n_frames
 from dlmusic_instructor.references.vocals import (
     build_model,
     ideal_binary_mask,

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from keras import layers
 
-from dlmusic.separation.baselines import high_pass_mask
-from dlmusic.separation.data import FRAME_PROBLEMS
-from dlmusic.separation.model import LogMagnitude, weights_file
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT
+from dlmusic.vocals.baselines import high_pass_mask
+from dlmusic.vocals.data import FRAME_PROBLEMS
+from dlmusic.vocals.model import LogMagnitude, weights_file
+from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS, N_FFT
 from dlmusic_instructor.assignments import vocals
 from dlmusic_instructor.checks import Check, Context, Verdict
 from dlmusic_instructor.executor import grade_locally, judge_in_process

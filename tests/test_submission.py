@@ -112,10 +112,10 @@ def test_an_unsaved_notebook_or_a_file_that_is_no_notebook_is_refused(tmp_path, 
 
 def test_the_expected_files_are_the_names_the_notebooks_save_under():
     from dlmusic.composer.model import weights_file as composer_file
-    from dlmusic.separation.model import MASK_TARGETS
-    from dlmusic.separation.model import weights_file as vocals_file
     from dlmusic.transcription.saved import MODEL_CONFIGS
     from dlmusic.transcription.saved import weights_file as nmp_file
+    from dlmusic.vocals.model import MASK_TARGETS
+    from dlmusic.vocals.model import weights_file as vocals_file
 
     assert set(SUBMISSION_FILES["transcription"]) == {nmp_file(n).name for n in MODEL_CONFIGS}
     assert set(SUBMISSION_FILES["vocals"]) == {vocals_file(t).name for t in MASK_TARGETS}

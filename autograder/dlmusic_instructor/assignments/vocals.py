@@ -41,8 +41,8 @@ import warnings
 import numpy as np
 
 from dlmusic.audio import SAMPLE_RATE_HZ
-from dlmusic.separation.data import FRAME_PROBLEMS
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS
+from dlmusic.vocals.data import FRAME_PROBLEMS
+from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS
 from dlmusic_instructor.checks import (
     Check,
     CheckFailed,
@@ -548,7 +548,7 @@ def judge_build_model(run: ProbeRun) -> None:
 
 OVERFIT_PROBE = f"""\
 import numpy as _np
-from dlmusic.separation.model import compile_mask_estimator as _compile
+from dlmusic.vocals.model import compile_mask_estimator as _compile
 _model = _compile(build_model())
 _batch = (inputs["x"].copy(), inputs["y"].copy(), inputs["w"].copy())
 _losses = overfit_one_batch(_model, _batch, steps={OVERFIT_STEPS})

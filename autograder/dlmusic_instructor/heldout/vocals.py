@@ -2,7 +2,7 @@
 
 Notebook: ``solutions/vocals/vocals.ipynb``, the scoring cells of part 6.
 The notebook trains one network per mask target and saves its weights next
-to itself (:func:`dlmusic.separation.model.weights_file`). The grader builds
+to itself (:func:`dlmusic.vocals.model.weights_file`). The grader builds
 its own copy of the architecture
 (:func:`dlmusic_instructor.references.vocals.build_model`), loads the weights,
 separates held-out songs of ``synthetic_stems`` rendered from the grading
@@ -23,11 +23,11 @@ import numpy as np
 from dlmusic.callbacks import load_saved_weights
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
 from dlmusic.errors import DlmusicError
-from dlmusic.separation.baselines import high_pass_mask
-from dlmusic.separation.data import TrackStems, load_stems
-from dlmusic.separation.metrics import mixture_as_estimate, separation_scores
-from dlmusic.separation.model import weights_file
-from dlmusic.separation.stft import HOP_SAMPLES
+from dlmusic.vocals.baselines import high_pass_mask
+from dlmusic.vocals.data import TrackStems, load_stems
+from dlmusic.vocals.metrics import mixture_as_estimate, separation_scores
+from dlmusic.vocals.model import weights_file
+from dlmusic.vocals.stft import HOP_SAMPLES
 from dlmusic_instructor.heldout import refuse_unfit_weights_file
 from dlmusic_instructor.references.vocals import build_model, masked_estimate, separate_track
 

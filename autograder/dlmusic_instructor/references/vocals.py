@@ -29,12 +29,12 @@ import numpy as np
 from keras import layers
 
 from dlmusic.audio import validate_audio
-from dlmusic.separation.data import (
+from dlmusic.vocals.data import (
     MISMATCH_TOLERANCE,
     SILENT_FRAME_MAGNITUDE,
 )
-from dlmusic.separation.model import LogMagnitude
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT, WINDOW, istft
+from dlmusic.vocals.model import LogMagnitude
+from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS, N_FFT, WINDOW, istft
 
 HIDDEN_UNITS = 96
 """Width of the frame encoder and of each LSTM direction."""

@@ -41,7 +41,7 @@ def cellwise_squared_error(y_true, y_pred):
 
     Keras' own ``MeanSquaredError`` averages over the last axis (the bins)
     before it applies sample weights; keeping every cell lets
-    :func:`dlmusic.separation.data.energy_weights` weigh each one.
+    :func:`dlmusic.vocals.data.energy_weights` weigh each one.
     """
     return keras.ops.square(y_true - y_pred)
 
@@ -49,7 +49,7 @@ def cellwise_squared_error(y_true, y_pred):
 def compile_mask_estimator(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Adam and the mask loss: the squared mask error of each cell, weighted by the data.
 
-    Train it on :class:`dlmusic.separation.data.FrameSequences` batches
+    Train it on :class:`dlmusic.vocals.data.FrameSequences` batches
     ``(x, y, w)``. With the default energy weights ``w = |X|^2`` the loss is
     the squared error of the masked magnitudes, ``(m_hat |X| - m |X|)^2``,
     which ranks networks as SDR does; with uniform weights it is the plain

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from dlmusic.audio import SAMPLE_RATE_HZ
-from dlmusic.separation.baselines import (
+from dlmusic.vocals.baselines import (
     choose_cutoff,
     high_pass_mask,
     mean_ratio_mask,
     signal_to_error_db,
 )
-from dlmusic.separation.data import TrackStems
-from dlmusic.separation.stft import N_BINS, N_FFT
+from dlmusic.vocals.data import TrackStems
+from dlmusic.vocals.stft import N_BINS, N_FFT
 
 
 def stft(audio):

@@ -24,8 +24,8 @@ import librosa
 import numpy as np
 
 from dlmusic.audio import SAMPLE_RATE_HZ
-from dlmusic.separation.data import TrackStems
-from dlmusic.separation.stft import N_BINS, N_FFT
+from dlmusic.vocals.data import TrackStems
+from dlmusic.vocals.stft import N_BINS, N_FFT
 
 CUTOFFS_HZ = (0.0, 100.0, 150.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1200.0, 2000.0, 3000.0)
 """The high-pass cutoffs :func:`choose_cutoff` tries, in Hz (0: keep everything)."""

@@ -5,7 +5,7 @@ settings (:data:`N_FFT`, :data:`HOP_SAMPLES`, a Hann window, centred frames)
 is used for the spectrogram pictures, the masks, the training data and the
 inverse transform, so a mask computed on one is valid on the others. The
 forward STFT is the student's (part 1); the given code that needs it
-(:mod:`dlmusic.separation.data`) takes it as a parameter. The inverse,
+(:mod:`dlmusic.vocals.data`) takes it as a parameter. The inverse,
 :func:`istft`, is given. Computed with librosa.
 """
 

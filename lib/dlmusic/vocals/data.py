@@ -39,7 +39,7 @@ from tqdm import tqdm
 from dlmusic.audio import SAMPLE_RATE_HZ, audio_info, validate_audio
 from dlmusic.datasets.records import StemTrack
 from dlmusic.errors import AudioError, ChannelError, DatasetError
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT, n_frames
+from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS, N_FFT, n_frames
 
 STFT = Callable[[np.ndarray], np.ndarray]
 """``stft(audio) -> (N_BINS, n_frames)`` complex: the student's STFT of part 1."""
@@ -525,7 +525,7 @@ class FrameSequences(keras.utils.PyDataset):
     Batches are ``(x, y, w)``: ``x`` the mixture magnitudes, ``y`` the mask
     and ``w`` the cell weights, each ``(batch_size, sequence_frames, N_BINS)``
     float32. Keras multiplies a loss that keeps one value per cell (such as
-    :func:`dlmusic.separation.model.cellwise_squared_error`) by ``w``.
+    :func:`dlmusic.vocals.model.cellwise_squared_error`) by ``w``.
     """
 
     def __init__(

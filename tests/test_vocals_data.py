@@ -13,7 +13,7 @@ from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
 from dlmusic.datasets.records import list_stem_tracks
 from dlmusic.datasets.synthetic_stems import SIZES
 from dlmusic.errors import AudioError, ChannelError, DatasetError
-from dlmusic.separation.data import (
+from dlmusic.vocals.data import (
     FrameSequences,
     TrackCache,
     TrackSpectra,
@@ -26,7 +26,7 @@ from dlmusic.separation.data import (
     remixed_sequence,
     track_metadata,
 )
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, n_frames
+from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS, n_frames
 from dlmusic_instructor.references.vocals import (
     ideal_binary_mask,
     ideal_ratio_mask,

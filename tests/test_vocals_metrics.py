@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dlmusic.errors import AudioError, ChannelError, NonFiniteAudioError
-from dlmusic.separation.metrics import (
+from dlmusic.vocals.metrics import (
     mean_scores,
     mixture_as_estimate,
     segment_scores,

@@ -11,7 +11,7 @@ import pytest
 import scipy.signal
 
 from dlmusic.errors import ChannelError, EmptyAudioError, NonFiniteAudioError
-from dlmusic.separation.stft import HOP_SAMPLES, N_BINS, N_FFT, istft, n_frames
+from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS, N_FFT, istft, n_frames
 from dlmusic_instructor.references.vocals import (
     ideal_binary_mask,
     ideal_ratio_mask,

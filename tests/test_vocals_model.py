@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from dlmusic.errors import ChannelError, DlmusicError
-from dlmusic.separation.data import TrackStems, energy_weights
-from dlmusic.separation.model import (
+from dlmusic.vocals.data import TrackStems, energy_weights
+from dlmusic.vocals.model import (
     compile_mask_estimator,
     count_trainable_parameters,
     weights_file,
 )
-from dlmusic.separation.stft import N_BINS, n_frames
+from dlmusic.vocals.stft import N_BINS, n_frames
 from dlmusic_instructor.heldout import vocals as heldout
 from dlmusic_instructor.references.vocals import build_model, predict_mask, separate_track
 
