@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pretty_midi
 import pytest
 
 from dlmusic.errors import AudioError, ChannelError, EmptyAudioError, NonFiniteAudioError
 from dlmusic.transcription.augment import (
-    HIGHEST_MIDI,
     TransposedExample,
     add_reverb,
     add_white_noise,
@@ -20,7 +20,7 @@ from dlmusic.transcription.augment import (
     random_equalizer,
     transpose,
 )
-from dlmusic.transcription.constants import LOWEST_MIDI, N_KEYS
+from dlmusic.transcription.constants import HIGHEST_MIDI, LOWEST_MIDI
 
 SR = 22050
 
@@ -311,8 +311,12 @@ def test_transpose_drops_notes_pushed_below_the_piano(music: np.ndarray) -> None
     assert out.n_dropped == 1
 
 
-def test_piano_range_comes_from_the_constants() -> None:
-    assert HIGHEST_MIDI == LOWEST_MIDI + N_KEYS - 1 == 108
+def test_transpose_keeps_a_note_moved_onto_the_top_key(music: np.ndarray) -> None:
+    assert HIGHEST_MIDI == pretty_midi.note_name_to_number("C8")
+    out = transpose(music, SR, np.array([[0.0, 0.5], [0.5, 1.0]]), np.array([106, 107]), 2)
+    np.testing.assert_array_equal(out.pitches, [HIGHEST_MIDI])
+    np.testing.assert_array_equal(out.intervals, [[0.0, 0.5]])
+    assert out.n_dropped == 1
 
 
 def test_transpose_by_zero_returns_copies(music: np.ndarray) -> None:

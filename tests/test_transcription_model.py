@@ -40,6 +40,7 @@ from dlmusic.transcription.model import (
 )
 from dlmusic.transcription.targets import NoteList
 from dlmusic.transcription.training import training_callbacks
+from dlmusic_instructor.heldout import transcription as heldout
 from dlmusic_instructor.heldout.transcription import (
     heldout_fno,
     load_submitted_model,
@@ -151,8 +152,14 @@ def test_balanced_weight_gives_both_classes_an_equal_vote():
 
 
 def test_compile_switches_off_contour_loss_for_the_ablation():
+    full = compile_nmp(build_model())
+    assert set(full.loss) == {"contour", "note", "onset"}
+    assert full._compile_config.config["loss_weights"] == {
+        "contour": 1.0,
+        "note": 1.0,
+        "onset": 1.0,
+    }
     model = compile_nmp(build_model(supervised_contour=False), supervised_contour=False)
-    assert model.compiled_loss is not None or model.loss is not None
     assert model._compile_config.config["loss_weights"]["contour"] == 0.0
 
 
@@ -283,6 +290,16 @@ def test_the_grader_loads_untrained_weights_and_refuses_links_and_huge_files(tmp
 def test_an_untrained_model_scores_low_fno_on_clips(full_model):
     fno = heldout_fno(full_model, [clip_with_notes()])
     assert 0.0 <= fno < 0.5
+
+
+def test_heldout_fno_is_one_for_posteriorgrams_equal_to_the_targets(monkeypatch):
+    clip = clip_with_notes()
+
+    def the_targets(model, audio):
+        return note_targets(clip.notes, 1 + audio.size // HOP_SAMPLES)
+
+    monkeypatch.setattr(heldout, "predict_posteriorgrams", the_targets)
+    assert heldout_fno(None, [clip]) == pytest.approx(1.0)
 
 
 def test_the_window_pipeline_reports_targets_of_the_wrong_shape():

@@ -24,6 +24,7 @@ import numpy as np
 from dlmusic.errors import DlmusicError
 from dlmusic.transcription.constants import (
     HARMONICS,
+    HIGHEST_MIDI,
     LOWEST_MIDI,
     N_KEYS,
     WINDOW_SAMPLES,
@@ -39,8 +40,6 @@ from dlmusic_instructor.heldout.transcription import (
     load_weights_strictly,
 )
 from dlmusic_instructor.references import transcription as reference
-
-HIGHEST_MIDI = LOWEST_MIDI + N_KEYS - 1
 
 
 def _share_right(wrong: list[str], n_cases: int):

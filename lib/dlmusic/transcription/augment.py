@@ -35,10 +35,8 @@ import scipy.signal
 
 from dlmusic.audio import validate_audio
 from dlmusic.errors import AudioError, SampleRateError
-from dlmusic.transcription.constants import LOWEST_MIDI, N_KEYS
+from dlmusic.transcription.constants import HIGHEST_MIDI, LOWEST_MIDI
 
-HIGHEST_MIDI = LOWEST_MIDI + N_KEYS - 1
-"""C8 (MIDI 108), the piano's highest key."""
 EQ_MIN_HZ = 60.0
 """Lowest centre frequency :func:`random_equalizer` draws."""
 EQ_MAX_HZ = 8000.0

@@ -24,6 +24,8 @@ LOWEST_MIDI = 21
 """A0, the piano's lowest key, the bottom of every pitch axis."""
 N_KEYS = 88
 """Piano keys: the note (Yn) and onset (Yo) heads have one bin per key."""
+HIGHEST_MIDI = LOWEST_MIDI + N_KEYS - 1
+"""C8 (MIDI 108), the piano's highest key."""
 FMIN_HZ = 27.5
 """Frequency of A0 (MIDI 21), the lowest CQT bin."""
 BINS_PER_SEMITONE = 3

@@ -183,9 +183,32 @@ def _check_settings(
 def inferred_onsets(note: np.ndarray, onset: np.ndarray) -> np.ndarray:
     """Onsets implied by rises of the note posterior, shape (n_frames, 88).
 
+    Notebook: transcription, part 6 (from posteriorgrams to notes).
+
     The positive frame-to-frame difference of ``note`` (0 in frame 0),
-    rescaled so its maximum equals the maximum of ``onset`` (Basic Pitch's
-    normalisation); all zeros where the note posterior never rises.
+    rescaled so its maximum equals the maximum of ``onset``; all zeros where
+    the note posterior never rises. The idea and the rescaling are Basic
+    Pitch's (``get_infered_onsets`` in its ``note_creation.py``); what differs:
+
+    - one difference, ``note[t] - note[t - 1]``; Basic Pitch takes the
+      minimum of the differences over one and two frames (``n_diff=2``), so
+      only a rise that is still above both earlier frames counts;
+    - only frame 0 is zeroed (it has no earlier frame); Basic Pitch treats
+      frames before the start as 0 and then zeroes the first two frames;
+    - a note posterior that never rises gives zeros; Basic Pitch divides by
+      the largest rise unguarded (NaN where there is none);
+    - it returns the rescaled rises only: :func:`posteriorgram_to_notes` takes
+      their maximum with ``onset``, which Basic Pitch's function returns itself.
+
+    Parameters
+    ----------
+    note, onset : np.ndarray, shape (n_frames, 88)
+        Note (Yn) and onset (Yo) posteriorgrams in [0, 1].
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames, 88)
+        Rises of ``note``, scaled to the largest onset posterior.
     """
     rise = np.zeros_like(note)
     rise[1:] = np.maximum(np.diff(note, axis=0), 0.0)

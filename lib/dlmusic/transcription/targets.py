@@ -27,13 +27,11 @@ from dlmusic.synth import load_midi
 from dlmusic.transcription.constants import (
     BINS_PER_SEMITONE,
     FRAMES_PER_SECOND,
+    HIGHEST_MIDI,
     LOWEST_MIDI,
     N_CONTOUR_BINS,
-    N_KEYS,
 )
 
-HIGHEST_MIDI = LOWEST_MIDI + N_KEYS - 1
-"""C8 (MIDI 108), the piano's highest key."""
 CONTOUR_NEIGHBOUR_VALUE = 0.5
 """Contour target at the two bins either side of a note's own bin."""
 
