@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import numpy as np
 import pytest
 
@@ -10,7 +13,15 @@ from dlmusic.course import native_stderr_silenced
 with native_stderr_silenced():
     import keras
 
-from dlmusic.callbacks import ProgressLine, run_callbacks, training_callbacks
+from dlmusic.callbacks import (
+    TIME_PROBE_ENV_VAR,
+    TIME_PROBE_STEPS_ENV_VAR,
+    ProgressLine,
+    TimeProbe,
+    run_callbacks,
+    training_callbacks,
+)
+from dlmusic.errors import DlmusicError
 
 EPOCHS = 4
 BATCHES = 5
@@ -148,3 +159,84 @@ def test_a_network_with_several_heads_shows_its_total_loss_only(capsys):
     last = capsys.readouterr().out.rstrip("\n").split("\r")[-1]
     assert ", loss " in last and ", val_loss " in last
     assert "note_loss" not in last and "onset_loss" not in last
+
+
+class SlowSteps(keras.callbacks.Callback):
+    """Sleeps after each training step: ``first_s`` after the first, ``later_s`` after others."""
+
+    def __init__(self, first_s: float, later_s: float) -> None:
+        super().__init__()
+        self.first_s, self.later_s = first_s, later_s
+
+    def on_train_batch_end(self, batch, logs=None):
+        time.sleep(self.first_s)
+        self.first_s = self.later_s
+
+
+def probed_fit(tmp_path, name: str, *extra: keras.callbacks.Callback) -> EpochsSeen:
+    x, y = data()
+    seen = EpochsSeen()
+    tiny_model().fit(
+        x,
+        y,
+        validation_data=(x, y),
+        batch_size=4,
+        epochs=EPOCHS,
+        verbose=0,
+        callbacks=[seen, *extra, *run_callbacks(tmp_path, name)],
+    )
+    return seen
+
+
+def test_without_the_probe_variable_runs_are_not_cut_short(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(TIME_PROBE_ENV_VAR, raising=False)
+    assert not [c for c in run_callbacks(tmp_path, "net") if isinstance(c, TimeProbe)]
+    assert probed_fit(tmp_path, "net").epochs == list(range(EPOCHS))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_probe_stops_each_run_and_appends_its_planned_and_run_steps(
+    tmp_path, monkeypatch, capsys
+):
+    probe_file = tmp_path / "probe.json"
+    monkeypatch.setenv(TIME_PROBE_ENV_VAR, str(probe_file))
+    monkeypatch.setenv(TIME_PROBE_STEPS_ENV_VAR, "4")
+    assert probed_fit(tmp_path, "first").epochs == [0]
+    probed_fit(tmp_path, "second")
+    first, second = json.loads(probe_file.read_text())
+    assert [first["name"], second["name"]] == ["first", "second"]
+    assert first["planned_epochs"] == EPOCHS and first["steps_per_epoch"] == BATCHES
+    assert first["planned_steps"] == EPOCHS * BATCHES
+    assert (first["steps_run"], first["epochs_run"]) == (4, 1)
+    assert first["seconds_per_step"] > 0 and first["epoch_end_seconds"] > 0
+    expected = (EPOCHS * BATCHES - 4) * first["seconds_per_step"]
+    expected += (EPOCHS - 1) * first["epoch_end_seconds"]
+    assert first["extrapolated_seconds"] == pytest.approx(expected)
+
+
+def test_the_time_per_step_leaves_out_the_warm_up_steps(tmp_path, monkeypatch, capsys):
+    probe_file = tmp_path / "probe.json"
+    monkeypatch.setenv(TIME_PROBE_ENV_VAR, str(probe_file))
+    monkeypatch.setenv(TIME_PROBE_STEPS_ENV_VAR, str(BATCHES))
+    probed_fit(tmp_path, "slow start", SlowSteps(first_s=1.0, later_s=0.05))
+    (entry,) = json.loads(probe_file.read_text())
+    assert entry["warmup_seconds"] >= 1.0
+    assert 0.05 <= entry["seconds_per_step"] < 0.2, "all steps' mean would be over 0.24 s"
+
+
+def test_a_cap_beyond_one_epoch_times_steps_within_the_first_epoch(tmp_path, monkeypatch, capsys):
+    probe_file = tmp_path / "probe.json"
+    monkeypatch.setenv(TIME_PROBE_ENV_VAR, str(probe_file))
+    monkeypatch.setenv(TIME_PROBE_STEPS_ENV_VAR, str(BATCHES + 2))
+    assert probed_fit(tmp_path, "net", SlowSteps(first_s=0.0, later_s=0.05)).epochs == [0, 1]
+    (entry,) = json.loads(probe_file.read_text())
+    assert (entry["steps_run"], entry["epochs_run"]) == (BATCHES + 2, 2)
+    assert 0.05 <= entry["seconds_per_step"] < 0.5
+
+
+@pytest.mark.parametrize("steps", ["ten", "2"])
+def test_a_probe_step_count_that_cannot_work_is_refused(tmp_path, monkeypatch, steps):
+    monkeypatch.setenv(TIME_PROBE_ENV_VAR, str(tmp_path / "probe.json"))
+    monkeypatch.setenv(TIME_PROBE_STEPS_ENV_VAR, steps)
+    with pytest.raises(DlmusicError, match=r"steps|whole number"):
+        run_callbacks(tmp_path, "net")
