@@ -13,13 +13,14 @@ these two calls). A graded network has a fixed weights file
   :func:`load_saved_weights`, the one loader of saved weights, which turns
   every way a file can be wrong into one clear :class:`~dlmusic.errors.DlmusicError`.
 
-A notebook's training cell then reads::
+A notebook's training cell then reads (name the ``train`` function after what it
+trains: tests/test_notebook_code.py refuses a function defined in two notebooks)::
 
-    def train(model):
+    def train_nmp(model):
         compile_model(model)
         fit_keeping_best(model, windows, weights_file=path, validation_data=val, epochs=40)
 
-    model = train_or_load(path, build_model, train, label="full model", seed=course.seed)
+    model = train_or_load(path, build_model, train_nmp, label="full model", seed=course.seed)
 
 Signature note: the checkpointing callbacks are passed as a factory
 ``checkpoints(out_dir, name)`` rather than inside ``callbacks``, so the file they
