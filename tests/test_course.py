@@ -35,10 +35,9 @@ from dlmusic.errors import DlmusicError
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    """No run-mode or Colab variables; PYTHONHASHSEED restored after seed_everything sets it."""
+    """No run-mode or Colab variables."""
     for name in (NBGRADER_ENV_VAR, MODE_ENV_VAR, "COLAB_RELEASE_TAG"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PYTHONHASHSEED", "0")
 
 
 @pytest.fixture
@@ -116,6 +115,14 @@ def test_seed_everything_repeats_numpy_and_python_random_draws():
     second = (np.random.rand(5), random.random())  # noqa: NPY002
     np.testing.assert_array_equal(first[0], second[0])
     assert first[1] == second[1]
+
+
+def test_seed_everything_leaves_the_environment_alone():
+    # PYTHONHASHSEED is read once at interpreter start-up: writing it from a running
+    # kernel would only pretend to seed string hashing.
+    before = dict(os.environ)
+    seed_everything(11)
+    assert dict(os.environ) == before
 
 
 def test_seed_everything_repeats_keras_draws_once_keras_is_imported():

@@ -104,12 +104,25 @@ def by_mode(*, quick: T, full: T, grading: T | None = None) -> T:
 def seed_everything(seed: int) -> None:
     """Seed Python's ``random``, NumPy and (if imported) TensorFlow/Keras and torch.
 
+    Notebook: transcription, vocals, composer, problem_set (through
+    :func:`setup_notebook`).
+
     Frameworks that are not yet imported are left alone so that seeding stays
     cheap; notebooks call this after their imports.
+
+    String hashing, and with it the iteration order of a ``set`` of strings, is
+    not seeded: Python fixes it when the interpreter starts, from
+    ``$PYTHONHASHSEED``, and setting that variable afterwards changes nothing in
+    the running kernel, so this function leaves the environment alone. Code
+    whose result must repeat sorts such sets instead of relying on their order.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for every generator named above.
     """
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - seeds libraries that use the global RNG
-    os.environ["PYTHONHASHSEED"] = str(seed)
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
     elif "tensorflow" in sys.modules:
