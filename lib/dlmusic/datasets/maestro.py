@@ -57,11 +57,8 @@ MAESTRO_ZIP_URL = f"{MAESTRO_BASE_URL}/{MAESTRO_ZIP_NAME}"
 """Audio, MIDI and metadata (101 GB)."""
 MAESTRO_MIDI_ZIP_URL = f"{MAESTRO_BASE_URL}/{MAESTRO_MIDI_ZIP_NAME}"
 """MIDI and metadata only (56 MB)."""
-MAESTRO_CSV_URL = f"{MAESTRO_BASE_URL}/{MAESTRO_CSV_NAME}"
-MAESTRO_JSON_URL = f"{MAESTRO_BASE_URL}/maestro-v3.0.0.json"
 
 # SHA-256 digests as published on the dataset's page (see the module docstring).
-# The page publishes none for the separate CSV and JSON files.
 MAESTRO_ZIP_SHA256 = "6680fea5be2339ea15091a249fbd70e49551246ddbd5ca50f1b2352c08c95291"
 MAESTRO_MIDI_ZIP_SHA256 = "70470ee253295c8d2c71e6d9d4a815189e35c89624b76d22fce5a019d5dde12c"
 
