@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from dlmusic.errors import DlmusicError  # noqa: E402
-from dlmusic.runs import fit_keeping_best, train_or_load  # noqa: E402
+from dlmusic.runs import count_trainable_parameters, fit_keeping_best, train_or_load  # noqa: E402
 
 
 def tiny_model() -> keras.Model:
@@ -150,3 +150,13 @@ def test_train_or_load_seed_fixes_the_initial_weights(tmp_path, training_mode):
         keras.utils.set_random_seed(len(initial) + 100)  # what ran before differs
         train_or_load(tmp_path / "net.weights.h5", build, keep_initial, label="net", seed=3)
     assert same_weights(initial[0], initial[1])
+
+
+def test_count_trainable_parameters_leaves_out_frozen_weights():
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization()]
+    )
+    # Dense: 4 * 3 + 3; BatchNormalization: gamma and beta trainable, the moving statistics not.
+    assert count_trainable_parameters(model) == 15 + 2 * 3
+    model.layers[0].trainable = False
+    assert count_trainable_parameters(model) == 2 * 3

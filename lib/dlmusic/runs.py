@@ -22,6 +22,8 @@ trains: tests/test_notebook_code.py refuses a function defined in two notebooks)
 
     model = train_or_load(path, build_model, train_nmp, label="full model", seed=course.seed)
 
+:func:`count_trainable_parameters` gives the size reported beside each network.
+
 Signature note: the checkpointing callbacks are passed as a factory
 ``checkpoints(out_dir, name)`` rather than inside ``callbacks``, so the file they
 write is by construction ``weights_file`` (``out_dir`` is its folder, ``name``
@@ -30,6 +32,7 @@ its file name without ``.weights.h5``); ``callbacks`` holds any further ones.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,7 +44,13 @@ from dlmusic.callbacks import load_saved_weights, run_callbacks, training_callba
 from dlmusic.course import mode
 from dlmusic.errors import DlmusicError
 
-__all__ = ["WEIGHTS_SUFFIX", "fit_keeping_best", "load_saved_weights", "train_or_load"]
+__all__ = [
+    "WEIGHTS_SUFFIX",
+    "count_trainable_parameters",
+    "fit_keeping_best",
+    "load_saved_weights",
+    "train_or_load",
+]
 
 WEIGHTS_SUFFIX = ".weights.h5"
 """The ending Keras requires of a weights file (``Model.save_weights``)."""
@@ -184,6 +193,21 @@ def train_or_load(
         )
     print(f"{label}: trained in {time.perf_counter() - start:.0f} s, saved to {weights_file}")
     return model
+
+
+def count_trainable_parameters(model: keras.Model) -> int:
+    """Number of trainable scalars of ``model`` (what papers report as its size).
+
+    Notebook: transcription, parts 4 and 8 (the networks' sizes); vocals, part 5
+    (the test of ``build_model``).
+
+    Examples
+    --------
+    >>> import keras
+    >>> count_trainable_parameters(keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]))
+    15
+    """
+    return sum(math.prod(weight.shape) for weight in model.trainable_weights)
 
 
 def _run_name(weights_file: Path) -> str:
