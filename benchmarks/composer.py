@@ -346,7 +346,7 @@ def main() -> int:
             results["summary"] = summary(results["folds"])
             _write(results)
 
-        fold_runs(rows, network, folds, args, on_run=save, finished=previous.get("folds", []))
+        save(fold_runs(rows, network, folds, args, on_run=save, finished=previous.get("folds", [])))
         curve_done = "learning_curve" in results["variants"]
         if network == "small_cnn" and not args.skip_curve and not curve_done:
             results["variants"]["learning_curve"] = learning_curve(rows, folds, args)
