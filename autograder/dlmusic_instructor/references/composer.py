@@ -60,6 +60,13 @@ def range_profile(page: np.ndarray) -> np.ndarray:
     -------
     np.ndarray, shape (height,), float32
         In [0, 1]: near 0 for blank paper, near 1 where a row crosses black ink.
+
+    Examples
+    --------
+    >>> page = np.ones((3, 4), np.float32)
+    >>> page[1, 2] = 0.0  # one black pixel
+    >>> range_profile(page)
+    array([0., 1., 0.], dtype=float32)
     """
     page = as_gray_page(page)
     return np.ptp(page, axis=1).astype(np.float32)
@@ -87,6 +94,12 @@ def find_rows(
     -------
     RowCuts
         ``(rows, too_tall)``, lists of ``(top, bottom)`` ints.
+
+    Examples
+    --------
+    >>> profile = np.array([0.9, 0.9, 0.0, 0.7, 0.7, 0.7, 0.0, 1, 1, 1, 1, 1])
+    >>> find_rows(profile, threshold=0.5, min_height=2, max_height=4)
+    RowCuts(rows=[(0, 2), (3, 6)], too_tall=[(7, 12)])
     """
     profile = np.asarray(profile, dtype=np.float64)
     if profile.ndim != 1:
@@ -121,6 +134,13 @@ def rows_from_page(
     ------
     PageError
         The page is not an image, or is shorter than ``min_height``.
+
+    Examples
+    --------
+    >>> page = np.ones((200, 1240), np.float32)
+    >>> page[50:110, 100:1100:7] = 0.0  # one system: 60 pixel rows with ink
+    >>> rows_from_page(page)
+    RowCuts(rows=[(50, 110)], too_tall=[])
     """
     page = as_gray_page(page)
     if page.shape[0] < min_height:
@@ -165,6 +185,13 @@ def split_by_piece(
     ------
     DatasetError
         A composer has fewer than two pieces, or a piece has two composers.
+
+    Examples
+    --------
+    >>> pieces = np.repeat([f"c{c}/p{p}" for c in range(2) for p in range(4)], 2)
+    >>> splits = split_by_piece(pieces, np.repeat([0, 1], 8), seed=0)
+    >>> [len(set(pieces[splits[name]])) for name in ("train", "dev", "test")]
+    [4, 2, 2]
     """
     pieces, labels = np.asarray(pieces), np.asarray(labels)
     if pieces.shape != labels.shape:
@@ -217,6 +244,13 @@ def piece_folds(
     ------
     DatasetError
         ``k`` below 2 or above a composer's number of pieces.
+
+    Examples
+    --------
+    >>> pieces = np.array(["a/1", "a/1", "a/2", "a/3", "b/1", "b/2", "b/3"])
+    >>> folds = piece_folds(pieces, np.array([0, 0, 0, 0, 1, 1, 1]), k=3)
+    >>> sorted(np.concatenate(folds).tolist()) == list(range(7))
+    True
     """
     pieces, labels = np.asarray(pieces), np.asarray(labels)
     fold_of: dict[str, int] = {}
@@ -237,6 +271,12 @@ def build_resnet50(n_classes: int, input_shape: tuple[int, int, int] = INPUT_SHA
     ImageNet weights expect three colour channels and photographs; rows of
     sheet music have one channel, so the network starts from random weights.
     About 23.5 million parameters.
+
+    Examples
+    --------
+    >>> model = build_resnet50(5)
+    >>> model.input_shape, model.output_shape, model.name
+    ((None, 70, 400, 1), (None, 5), 'resnet50')
     """
     return keras.applications.ResNet50(
         include_top=True,
@@ -259,6 +299,13 @@ def compile_classifier(
 
     Loss: sparse categorical cross-entropy (labels are class indices);
     metric: accuracy.
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    >>> model = compile_classifier(model, learning_rate=0.1, decay_steps=10, decay_rate=0.5)
+    >>> type(model.optimizer).__name__, round(float(model.optimizer.momentum), 2)
+    ('SGD', 0.9)
     """
     schedule = keras.optimizers.schedules.ExponentialDecay(
         learning_rate, decay_steps=decay_steps, decay_rate=decay_rate
@@ -272,7 +319,15 @@ def compile_classifier(
 
 
 def make_callbacks(out_dir: str | Path, name: str) -> list[keras.callbacks.Callback]:
-    """The given callbacks, keeping the weights of the best dev accuracy (``mode="max"``)."""
+    """The given callbacks, keeping the weights of the best dev accuracy (``mode="max"``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [type(callback).__name__ for callback in make_callbacks(folder, "example")]
+    ['TerminateOnNaN', 'ModelCheckpoint', 'CSVLogger']
+    """
     return training_callbacks(out_dir, name, monitor="val_accuracy", mode="max")
 
 
@@ -289,6 +344,11 @@ def precision_recall(
     Returns
     -------
     precision, recall : np.ndarray, shape (n_classes,), float64
+
+    Examples
+    --------
+    >>> precision_recall(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 1]), 4)
+    (array([1. , 0.5, 0. , 0. ]), array([0.5, 1. , 0. , 0. ]))
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     classes = np.arange(n_classes)[:, np.newaxis]
@@ -320,6 +380,13 @@ def piece_vote(
         Argmax of the mean of the piece's row probabilities.
     confidence : np.ndarray, shape (n_pieces,), float64
         That mean probability of the predicted class.
+
+    Examples
+    --------
+    >>> probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+    >>> names, predicted, confidence = piece_vote(probabilities, ["x", "x", "y", "x"])
+    >>> names.tolist(), predicted.tolist(), np.round(confidence, 3).tolist()
+    (['x', 'y'], [0, 1], [0.567, 0.7])
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     pieces = np.asarray(pieces)

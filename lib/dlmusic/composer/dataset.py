@@ -18,6 +18,7 @@ import numpy as np
 
 from dlmusic.composer.rows import ROW_SHAPE, RowFinder, as_gray_page, fit_row, to_page_width
 from dlmusic.datasets.records import ScorePage
+from dlmusic.datasets.summary import format_table
 from dlmusic.errors import DatasetError
 
 SPLITS = ("train", "dev", "test")
@@ -26,6 +27,8 @@ SPLITS = ("train", "dev", "test")
 @dataclass(frozen=True)
 class RowSet:
     """Rows of sheet music ready for a network, with their labels and origins.
+
+    Notebook: composer, parts 1-5 (the rows every network reads).
 
     Attributes
     ----------
@@ -75,6 +78,8 @@ def load_rows(
     max_rows_per_page: int | None = None,
 ) -> RowSet:
     """Slice every page into rows with ``row_finder`` and fit each row to ``shape``.
+
+    Notebook: composer, part 1 (from rows to network inputs).
 
     Parameters
     ----------
@@ -131,6 +136,8 @@ def split_rows_at_random(
 ) -> dict[str, np.ndarray]:
     """The leaky split: rows shuffled and dealt out, pieces ignored.
 
+    Notebook: composer, part 2 (the leak).
+
     Parameters
     ----------
     sizes : dict of str to int
@@ -150,3 +157,76 @@ def split_rows_at_random(
         splits[split] = np.sort(order[start : start + size])
         start += size
     return splits
+
+
+def reuse_test_as_dev(splits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``splits`` with the test rows as dev rows when there is no dev work (quick mode only).
+
+    Notebook: composer, part 2 (honest splits). With three works per composer
+    the split by work has no dev work; training still needs dev rows to keep
+    an epoch, so quick mode reuses the test rows, which a real run never does
+    (the epoch would be chosen on the test rows).
+
+    Parameters
+    ----------
+    splits : dict of str to np.ndarray of int
+        Row indices of ``"train"``, ``"dev"`` and ``"test"``.
+
+    Returns
+    -------
+    dict of str to np.ndarray of int
+        The same dict when dev holds rows; else a copy whose ``"dev"`` is the
+        test array itself (``result["dev"] is result["test"]``).
+    """
+    if len(splits["dev"]):
+        return splits
+    print("no dev works (quick mode): the dev split reuses the test rows; never do this for real")
+    return {**splits, "dev": splits["test"]}
+
+
+def split_like_at_random(splits: dict[str, np.ndarray], *, seed: int = 0) -> dict[str, np.ndarray]:
+    """The leaky split with the sizes of ``splits``: rows dealt out at random.
+
+    Notebook: composer, part 2 (the leak). A dev split that reuses the test
+    rows (:func:`reuse_test_as_dev`) is reused the same way here.
+
+    Returns
+    -------
+    dict of str to np.ndarray of int
+        Sorted row indices per split, drawn from all ``sum(len(split))`` rows.
+    """
+    reused_dev = splits["dev"] is splits["test"]
+    sizes = {name: len(rows) for name, rows in splits.items() if not (reused_dev and name == "dev")}
+    leaky = split_rows_at_random(sizes, sum(sizes.values()), seed=seed)
+    return {**leaky, "dev": leaky["test"]} if reused_dev else leaky
+
+
+def describe_splits(
+    pieces: np.ndarray, splits: dict[str, np.ndarray], leaky: dict[str, np.ndarray]
+) -> str:
+    """Rows and works per split, and how many test works the leaky split also trains on.
+
+    Notebook: composer, part 2.
+
+    Parameters
+    ----------
+    pieces : np.ndarray, shape (n_rows,), str
+        The work of each row (``RowSet.pieces``).
+    splits, leaky : dict of str to np.ndarray of int
+        The split by work and :func:`split_like_at_random`'s.
+
+    Returns
+    -------
+    str
+        A table and one line, ready to print.
+    """
+    table = format_table(
+        [
+            {"split": name, "rows": len(splits[name]), "works": len(set(pieces[splits[name]]))}
+            for name in SPLITS
+        ],
+        "split by work",
+    )
+    test_works = set(pieces[leaky["test"]])
+    shared = test_works & set(pieces[leaky["train"]])
+    return f"{table}\nrandom row split: {len(shared)} of {len(test_works)} test works also in train"

@@ -14,12 +14,17 @@ from dlmusic.errors import DlmusicError
 
 
 def conv_layer_names(model: keras.Model) -> list[str]:
-    """Names of the model's 2-D convolution layers, input to output."""
+    """Names of the model's 2-D convolution layers, input to output.
+
+    Notebook: composer, part 6 (inside the network).
+    """
     return [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
 
 
 def layer_activations(model: keras.Model, layer_name: str, rows: np.ndarray) -> np.ndarray:
     """Output of layer ``layer_name`` for a batch of rows.
+
+    Notebook: composer, part 6 (activations).
 
     Returns
     -------
@@ -30,12 +35,17 @@ def layer_activations(model: keras.Model, layer_name: str, rows: np.ndarray) -> 
 
 
 def first_layer_filters(model: keras.Model) -> np.ndarray:
-    """Kernels of the first convolution: shape (kernel_h, kernel_w, in_channels, n_filters)."""
+    """Kernels of the first convolution: shape (kernel_h, kernel_w, in_channels, n_filters).
+
+    Notebook: composer, part 6 (filters).
+    """
     return keras.ops.convert_to_numpy(model.get_layer(conv_layer_names(model)[0]).kernel)
 
 
 def class_logits(model: keras.Model, features: tf.Tensor) -> tf.Tensor:
     """The class scores before the softmax, from the input of ``model``'s last layer.
+
+    Notebook: composer, part 6 (Grad-CAM on the class logit).
 
     Parameters
     ----------
@@ -63,6 +73,8 @@ def grad_cam(
     model: keras.Model, row: np.ndarray, layer_name: str, class_index: int | None = None
 ) -> np.ndarray:
     """Grad-CAM heat map: where in the row the evidence for a class lies.
+
+    Notebook: composer, part 6 (Grad-CAM) and part 7 (where the styled network looks).
 
     The feature maps of ``layer_name`` are weighted by the mean gradient of
     the class's *logit* (its score before the softmax; Selvaraju et al.,

@@ -38,7 +38,10 @@ def build_small_cnn(
     filters: tuple[int, ...] = (16, 32, 64, 128),
 ) -> keras.Model:
     """A baseline: (3x3 conv, batch norm, ReLU, 2x2 max-pool) per entry of ``filters``,
-    global average pooling, dropout, softmax. About 100k parameters with the defaults."""
+    global average pooling, dropout, softmax. About 100k parameters with the defaults.
+
+    Notebook: composer, part 3 (the baseline network).
+    """
     inputs = keras.Input(input_shape, name="row")
     x = inputs
     for index, width in enumerate(filters):
@@ -57,6 +60,8 @@ def set_batch_norm_momentum(
 ) -> keras.Model:
     """Set the moving-statistics momentum of every batch-norm layer (before compiling).
 
+    Notebook: composer, part 3 (training).
+
     For keras.applications networks, whose layers use 0.99: see
     :data:`BATCH_NORM_MOMENTUM`. The weights are unchanged, so weights saved
     from the model load into a freshly built one.
@@ -71,6 +76,8 @@ def set_batch_norm_momentum(
 
 def weights_file(name: str, folder: str | Path = ".") -> Path:
     """Where the notebook saves network ``name``: ``<folder>/composer_<name>.weights.h5``.
+
+    Notebook: composer, part 3 (training) and part 4 (your model on held-out works).
 
     Raises
     ------
@@ -89,6 +96,8 @@ def load_saved_model(
     folder: str | Path = ".",
 ) -> keras.Model:
     """Build network ``name`` with ``builder(n_classes)`` and load its saved weights.
+
+    Notebook: composer, part 4 (your model on held-out works).
 
     Parameters
     ----------

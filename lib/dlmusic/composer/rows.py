@@ -53,6 +53,8 @@ student's ``find_rows(range_profile(page))``."""
 def as_gray_page(image: np.ndarray | str | Path | ScorePage) -> np.ndarray:
     """A page as float gray levels in [0, 1], white paper = 1.
 
+    Notebook: composer, part 1 (pages to rows).
+
     Parameters
     ----------
     image : np.ndarray, path or ScorePage
@@ -106,6 +108,8 @@ def _color_to_gray(array: np.ndarray) -> np.ndarray:
 def to_page_width(page: np.ndarray, width_px: int = PAGE_WIDTH_PX) -> np.ndarray:
     """Scale a [0, 1] gray page to ``width_px`` wide, keeping its aspect ratio.
 
+    Notebook: composer, part 1 (pages to rows).
+
     Real scans come at any resolution; the row heights above are in pixels
     of a page :data:`PAGE_WIDTH_PX` wide.
     """
@@ -121,6 +125,8 @@ def fit_row(
     page: np.ndarray, row: tuple[int, int], shape: tuple[int, int] = ROW_SHAPE
 ) -> np.ndarray:
     """One row of a page at the network's input size, as ink darkness.
+
+    Notebook: composer, part 1 (from rows to network inputs).
 
     The row (full page width) is scaled to ``shape[1]`` pixels wide, keeping
     its aspect ratio, so notation has the same size in every row; then the
@@ -146,3 +152,32 @@ def fit_row(
     fitted = np.zeros(shape, dtype=np.float32)
     fitted[: min(height, scaled_height)] = ink[:height]
     return fitted
+
+
+def row_finder_from(
+    range_profile: Callable[[np.ndarray], np.ndarray],
+    find_rows: Callable[[np.ndarray], tuple[Sequence[Span], Sequence[Span]]],
+) -> RowFinder:
+    """A :data:`RowFinder` made of a profile and a run finder: ``find_rows(range_profile(page))``.
+
+    Notebook: composer, part 1 (from rows to network inputs): the notebook
+    passes the student's two functions, and :func:`dlmusic.composer.dataset.load_rows`
+    slices every page with the result.
+
+    Parameters
+    ----------
+    range_profile : callable
+        ``range_profile(page) -> profile``, shape (height,).
+    find_rows : callable
+        ``find_rows(profile) -> (rows, too_tall)`` with its default settings.
+
+    Returns
+    -------
+    RowFinder
+        ``page -> (rows, too_tall)``.
+    """
+
+    def page_rows(page: np.ndarray) -> tuple[Sequence[Span], Sequence[Span]]:
+        return find_rows(range_profile(page))
+
+    return page_rows
