@@ -7,13 +7,11 @@ working folder the instructor chooses (``$DLMUSIC_GRADING_DIR``, default
 ``./grading`` under the current directory), never in the repository.
 """
 
-import os
-from pathlib import Path
+from dlmusic_instructor import COURSE_ROOT, grading_dir
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
-GRADING_DIR = Path(os.environ.get("DLMUSIC_GRADING_DIR", "grading")).resolve()
+GRADING_DIR = grading_dir().resolve()
 
 c.CourseDirectory.course_id = "dlmusic"
 c.CourseDirectory.root = str(COURSE_ROOT)

@@ -18,8 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
-CONFIG = Path(__file__).resolve().parent / "nbgrader_config.py"
+from dlmusic_instructor import COURSE_ROOT, NBGRADER_CONFIG
 
 
 def assignment_ids(root: Path = COURSE_ROOT) -> list[str]:
@@ -46,7 +45,7 @@ def generate(assignment: str, *, release_directory: str = "assignments") -> None
             assignment,
             "--force",
             "--no-db",
-            f"--NbGrader.config_file={CONFIG.with_suffix('')}",
+            f"--NbGrader.config_file={NBGRADER_CONFIG.with_suffix('')}",
             f"--CourseDirectory.release_directory={release_directory}",
             "--log-level=WARN",
         ],

@@ -14,11 +14,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlmusic_instructor import cli
+from dlmusic_instructor import COURSE_ROOT, cli
 from dlmusic_instructor.autograde import Limits, autograde_assignment, read_outcomes
 from dlmusic_instructor.example_class import example_students, write_example_class
 from dlmusic_instructor.report import summary_table
-from dlmusic_instructor.workspace import COURSE_ROOT, Workspace
+from dlmusic_instructor.workspace import Workspace
 
 ASSIGNMENT = "problem_set"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SAWarning
 
 from dlmusic import submission
 from dlmusic.errors import SubmissionError
+from dlmusic_instructor import NBGRADER_CONFIG
 from dlmusic_instructor.cli import detect_assignment
 from dlmusic_instructor.collect import (
     MAX_WEIGHTS_BYTES,
@@ -33,7 +34,7 @@ from dlmusic_instructor.collect import (
     read_timestamp,
 )
 from dlmusic_instructor.report import export_grades, write_feedback
-from dlmusic_instructor.workspace import NBGRADER_CONFIG, GradingError, Workspace
+from dlmusic_instructor.workspace import GradingError, Workspace
 
 UNDERSCORED = "tiny_set"
 """A second assignment whose id holds ``_``, like ``problem_set``."""

@@ -17,12 +17,12 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
 from dlmusic.errors import SubmissionError
+from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor.repair import RepairReport, repair_file, repair_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
 RELEASES = [
     path
-    for path in sorted((ROOT / "assignments").glob("*/*.ipynb"))
+    for path in sorted((COURSE_ROOT / "assignments").glob("*/*.ipynb"))
     if path.stem == path.parent.name
 ]
 STUDENT_CODE = "    return 42  # the student's own solution\n"

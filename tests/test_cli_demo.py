@@ -11,9 +11,7 @@ from PIL import Image
 
 from dlmusic.datasets import cli
 from dlmusic.errors import DatasetError
-from dlmusic_instructor import demo
-
-ROOT = Path(__file__).resolve().parents[1]
+from dlmusic_instructor import COURSE_ROOT, demo
 
 
 @pytest.fixture
@@ -46,7 +44,7 @@ def test_build_synthetic_script_builds_one_corpus(data_dir):
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "data_scripts" / "build_synthetic.py"),
+            str(COURSE_ROOT / "data_scripts" / "build_synthetic.py"),
             "stems",
             "--no-progress",
         ],

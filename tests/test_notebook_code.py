@@ -22,8 +22,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
+from dlmusic_instructor import COURSE_ROOT
+
+NOTEBOOKS = sorted((COURSE_ROOT / "solutions").glob("*/*.ipynb"))
 MAX_GIVEN_LINES = 350
 """Issue 20's target for the given code of one solution notebook."""
 PACKAGES = {
@@ -37,7 +38,7 @@ LEGACY_PACKAGES = {"vocals": "separation"}
 """The name a package had before it was renamed like its notebook (read until it is gone)."""
 REFERENCES = sorted(
     path.stem
-    for path in (ROOT / "autograder" / "dlmusic_instructor" / "references").glob("*.py")
+    for path in (COURSE_ROOT / "autograder" / "dlmusic_instructor" / "references").glob("*.py")
     if not path.name.startswith("_")
 )
 BEGIN = re.compile(r"^#{3}\s*BEGIN (SOLUTION|HIDDEN TESTS)\s*$")
@@ -156,7 +157,7 @@ def test_given_code_lines_refuses_unbalanced_markers(source):
 def test_solution_notebook_has_at_most_350_given_code_lines(path):
     count = given_code_lines(nbformat.read(path, as_version=4))
     assert count <= MAX_GIVEN_LINES, (
-        f"{path.relative_to(ROOT)} has {count} given code lines (target {MAX_GIVEN_LINES}): "
+        f"{path.relative_to(COURSE_ROOT)} has {count} given code lines (target {MAX_GIVEN_LINES}): "
         "move shared code into dlmusic"
     )
 
@@ -172,7 +173,7 @@ def test_no_function_or_class_is_defined_in_two_notebooks():
 
 def package_modules(assignment: str) -> list[Path]:
     for package in (PACKAGES[assignment], LEGACY_PACKAGES.get(assignment)):
-        folder = ROOT / "lib" / "dlmusic" / str(package)
+        folder = COURSE_ROOT / "lib" / "dlmusic" / str(package)
         if package and folder.is_dir():
             return sorted(folder.glob("*.py"))
     raise AssertionError(f"no package for the {assignment} notebook under lib/dlmusic")
@@ -205,7 +206,7 @@ def test_public_definitions_reads_top_level_public_names(tmp_path):
 @pytest.mark.parametrize("assignment", list(PACKAGES))
 def test_public_functions_name_the_notebook_part_that_uses_them(assignment):
     missing = [
-        f"{path.relative_to(ROOT)}::{name}"
+        f"{path.relative_to(COURSE_ROOT)}::{name}"
         for path in package_modules(assignment)
         for name, docstring in public_definitions(path)
         if not (docstring and NOTEBOOK_LINE.search(docstring))

@@ -19,10 +19,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "autograder" / "nbgrader_config.py"
+from dlmusic_instructor import COURSE_ROOT
+
+CONFIG = COURSE_ROOT / "autograder" / "nbgrader_config.py"
 PATH = os.environ.get("PATH", "")
-NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
+NOTEBOOKS = sorted((COURSE_ROOT / "solutions").glob("*/*.ipynb"))
 QUICK_MODE_BUDGET_S = 300
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "autograder"))
+from dlmusic_instructor import COURSE_ROOT, NBGRADER_CONFIG
 
-from release import CONFIG, assignment_ids, generate  # noqa: E402
+sys.path.insert(0, str(COURSE_ROOT / "autograder"))
+
+from release import assignment_ids, generate
 
 ASSIGNMENTS = assignment_ids()
 
@@ -40,7 +41,7 @@ def test_committed_release_equals_a_fresh_nbgrader_generation(assignment, tmp_pa
     release = tmp_path / "release"
     generate(assignment, release_directory=str(release))
     fresh = sorted((release / assignment).glob("*.ipynb"))
-    committed = sorted((ROOT / "assignments" / assignment).glob("*.ipynb"))
+    committed = sorted((COURSE_ROOT / "assignments" / assignment).glob("*.ipynb"))
     assert [p.name for p in fresh] == [p.name for p in committed]
     for fresh_nb, committed_nb in zip(fresh, committed, strict=True):
         assert notebook_cells(committed_nb) == notebook_cells(fresh_nb), (
@@ -51,7 +52,7 @@ def test_committed_release_equals_a_fresh_nbgrader_generation(assignment, tmp_pa
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_has_no_solutions_and_no_hidden_tests(assignment):
-    for notebook in (ROOT / "assignments" / assignment).glob("*.ipynb"):
+    for notebook in (COURSE_ROOT / "assignments" / assignment).glob("*.ipynb"):
         text = notebook.read_text()
         assert "BEGIN SOLUTION" not in text
         assert "BEGIN HIDDEN TESTS" not in text
@@ -61,7 +62,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_released_stubs_fail_their_tests(assignment, tmp_path, quick_data_dir):
     """``nbgrader validate --invert`` passes only if every graded test fails on the stubs."""
-    for notebook in (ROOT / "assignments" / assignment).glob("*.ipynb"):
+    for notebook in (COURSE_ROOT / "assignments" / assignment).glob("*.ipynb"):
         copy = tmp_path / notebook.name
         copy.write_text(notebook.read_text())
         result = subprocess.run(
@@ -71,7 +72,7 @@ def test_released_stubs_fail_their_tests(assignment, tmp_path, quick_data_dir):
                 "nbgrader",
                 "validate",
                 "--invert",
-                f"--config={CONFIG}",
+                f"--config={NBGRADER_CONFIG}",
                 str(copy),
             ],
             cwd=tmp_path,

@@ -18,15 +18,16 @@ from pathlib import Path
 import pytest
 
 from dlmusic.course import PACKAGE_URL, colab_badge, colab_url
+from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor.student_release import (
     INSTRUCTOR_ROOT,
     StudentRelease,
     build_student_release,
+    is_trivial,
     main,
     scan_for_leaks,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 INSTRUCTOR_ONLY = ("solutions", "autograder", "tests", "benchmarks", "dlmusic_instructor")
 
 
@@ -42,7 +43,7 @@ def copy(release: StudentRelease, tmp_path: Path) -> Path:
 
 
 def released_text() -> str:
-    return "\n".join(path.read_text() for path in sorted(ROOT.glob("assignments/*/*.ipynb")))
+    return "\n".join(path.read_text() for path in sorted(COURSE_ROOT.glob("assignments/*/*.ipynb")))
 
 
 def longest_region_line(cell_type: str) -> tuple[str, str]:
@@ -52,7 +53,7 @@ def longest_region_line(cell_type: str) -> tuple[str, str]:
     """
     shown = released_text()
     found: list[tuple[int, str, str]] = []
-    for notebook in sorted(ROOT.glob("solutions/*/*.ipynb")):
+    for notebook in sorted(COURSE_ROOT.glob("solutions/*/*.ipynb")):
         for cell in json.loads(notebook.read_text())["cells"]:
             if cell["cell_type"] != cell_type:
                 continue
@@ -61,7 +62,9 @@ def longest_region_line(cell_type: str) -> tuple[str, str]:
                 if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
                     inside = "BEGIN" in line
                 elif inside and json.dumps(line.strip())[1:-1] not in shown:
-                    found.append((len(line.strip()), line, notebook.relative_to(ROOT).as_posix()))
+                    found.append(
+                        (len(line.strip()), line, notebook.relative_to(COURSE_ROOT).as_posix())
+                    )
     assert found, f"no solution region in a {cell_type} cell of solutions/"
     _, line, notebook = max(found)
     return line, notebook
@@ -80,7 +83,7 @@ def longest_reference_body() -> tuple[str, str]:
                 body = node.body[1:] if ast.get_docstring(node) is not None else node.body
                 if body:
                     lines = source.splitlines()[body[0].lineno - 1 : body[-1].end_lineno]
-                    relative = module.relative_to(ROOT).as_posix()
+                    relative = module.relative_to(COURSE_ROOT).as_posix()
                     bodies.append((len(lines), "\n".join(lines), relative))
     assert bodies, "dlmusic_instructor.references holds no function"
     _, body, module = max(bodies)
@@ -89,7 +92,7 @@ def longest_reference_body() -> tuple[str, str]:
 
 def test_the_distribution_holds_the_release_the_package_and_a_readme(release):
     folder = release.folder
-    licences = {path.name for path in ROOT.glob("LICEN[CS]E*")}
+    licences = {path.name for path in COURSE_ROOT.glob("LICEN[CS]E*")}
     assert {entry.name for entry in folder.iterdir()} == {
         "README.md",
         "assignments",
@@ -103,12 +106,14 @@ def test_the_distribution_holds_the_release_the_package_and_a_readme(release):
         path for path in folder.rglob("*") if path.is_dir() and path.name in INSTRUCTOR_ONLY
     ]
     assert {entry.name for entry in (folder / "lib").iterdir()} == {"dlmusic"}
-    released = sorted(path.relative_to(ROOT) for path in ROOT.glob("assignments/*/*.ipynb"))
+    released = sorted(
+        path.relative_to(COURSE_ROOT) for path in COURSE_ROOT.glob("assignments/*/*.ipynb")
+    )
     assert sorted(path.relative_to(folder) for path in folder.glob("assignments/*/*.ipynb")) == (
         released
     )
     for notebook in released:
-        assert (folder / notebook).read_bytes() == (ROOT / notebook).read_bytes()
+        assert (folder / notebook).read_bytes() == (COURSE_ROOT / notebook).read_bytes()
     readme = (folder / "README.md").read_text()
     assert f'pip install "{PACKAGE_URL}"' in readme
     for assignment in release.assignments:
@@ -141,7 +146,9 @@ def test_another_published_location_is_written_into_readme_package_and_notebooks
     for notebook in out.glob("assignments/*/*.ipynb"):
         text = notebook.read_text()
         assert PACKAGE_URL not in text
-        assert (url in text) == (PACKAGE_URL in (ROOT / notebook.relative_to(out)).read_text())
+        assert (url in text) == (
+            PACKAGE_URL in (COURSE_ROOT / notebook.relative_to(out)).read_text()
+        )
     with zipfile.ZipFile(next((out / "dist").glob("*.whl"))) as wheel:
         assert 'STUDENT_REPOSITORY = "uni-x/dl-music"' in wheel.read("dlmusic/course.py").decode()
 
@@ -216,7 +223,21 @@ def test_the_scan_reports_a_held_out_seed_constant(copy, tmp_path):
 
 
 def test_the_repository_readme_badges_open_the_published_location():
-    readme = (ROOT / "README.md").read_text()
+    readme = (COURSE_ROOT / "README.md").read_text()
     for assignment in ("transcription", "composer", "vocals", "problem_set"):
         assert colab_badge(assignment) in readme, f"README: no Open-in-Colab badge for {assignment}"
     assert readme.count("colab.research.google.com/github/") == 4
+
+
+@pytest.mark.parametrize(
+    "line, trivial",
+    [
+        ("page : np.ndarray, shape (height, width)", True),
+        ("*args, **kwargs : passed on to keras.Model.fit unchanged", True),
+        ("page = np.ndarray(shape=(height, width), dtype=float)", False),
+        ("keys = roll[LOWEST_MIDI : LOWEST_MIDI + N_KEYS].T > 0", False),
+        ('"contour": weighted_bce(0.5, label_smoothing),', False),
+    ],
+)
+def test_a_docstring_parameter_line_is_no_fingerprint_but_code_is(line, trivial):
+    assert is_trivial(line) == trivial

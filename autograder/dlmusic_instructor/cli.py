@@ -19,13 +19,13 @@ found from the notebook names in the submissions when not given.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from dlmusic.errors import DlmusicError, SubmissionError
+from dlmusic_instructor import COURSE_ROOT, DEFAULT_GRADING_DIR, GRADING_DIR_ENV_VAR, grading_dir
 from dlmusic_instructor.autograde import Limits, Outcome, autograde_assignment
 from dlmusic_instructor.collect import (
     LMS_FILENAME_PATTERN,
@@ -36,10 +36,7 @@ from dlmusic_instructor.collect import (
 from dlmusic_instructor.example_class import write_example_class
 from dlmusic_instructor.repair import repair_file
 from dlmusic_instructor.report import export_grades, grade_table, summary_table, write_feedback
-from dlmusic_instructor.workspace import COURSE_ROOT, HELDOUT_SIZES, GradingError, Workspace
-
-DEFAULT_WORKDIR = "grading"
-WORKDIR_ENV_VAR = "DLMUSIC_GRADING_DIR"
+from dlmusic_instructor.workspace import HELDOUT_SIZES, GradingError, Workspace
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,7 +46,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except DlmusicError as err:
         parser.exit(2, f"dlmusic-grade: {err}\n")
-    return 0
 
 
 def released_assignments(course_root: Path = COURSE_ROOT) -> dict[str, str]:
@@ -216,8 +212,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workdir",
-        default=os.environ.get(WORKDIR_ENV_VAR, DEFAULT_WORKDIR),
-        help=f"grading folder (default ${WORKDIR_ENV_VAR} or ./{DEFAULT_WORKDIR})",
+        default=grading_dir(),
+        help=f"grading folder (default ${GRADING_DIR_ENV_VAR} or ./{DEFAULT_GRADING_DIR})",
     )
     commands = parser.add_subparsers(required=True, metavar="command")
 

@@ -31,9 +31,9 @@ from dlmusic.datasets.synthetic_scores import synthetic_scores_dir
 from dlmusic.datasets.synthetic_stems import load_synthetic_stems
 from dlmusic.display import plot_piano_roll, plot_spectrogram
 from dlmusic.synth import load_midi
+from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor import cli as grading_cli
 from dlmusic_instructor.example_class import write_example_class
-from dlmusic_instructor.workspace import COURSE_ROOT
 
 CQT_HOP_SAMPLES = 256
 CQT_BINS_PER_OCTAVE = 36

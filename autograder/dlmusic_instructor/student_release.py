@@ -65,9 +65,9 @@ from dlmusic.course import (
     package_url,
 )
 from dlmusic.errors import DlmusicError
+from dlmusic_instructor import COURSE_ROOT
 
 INSTRUCTOR_ROOT = Path(__file__).resolve().parent
-COURSE_ROOT = INSTRUCTOR_ROOT.parents[1]
 
 REPOSITORY_LINE = re.compile(r'^STUDENT_REPOSITORY = "([^"]+)"$', re.MULTILINE)
 BRANCH_LINE = re.compile(r'^STUDENT_BRANCH = "([^"]+)"$', re.MULTILINE)
@@ -108,6 +108,8 @@ COPY_IGNORE = shutil.ignore_patterns(
 REGION = re.compile(r"^\s*###\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS)\b", re.IGNORECASE)
 IMPORT = re.compile(r"^(import\s+\S|from\s+\S+\s+import\s)")
 SIGNATURE = re.compile(r"^(async\s+def|def|class)\s+\w+|^@")
+PARAMETER_HEADER = re.compile(r"^\*{0,2}[A-Za-z_]\w*(, \*{0,2}[A-Za-z_]\w*)* : \S")
+"""A numpy-style docstring's parameter line, ``name : type`` (no Python line starts so)."""
 SEED_NAME = re.compile(r"seed", re.IGNORECASE)
 ALPHANUMERIC = re.compile(r"[A-Za-z0-9]")
 
@@ -222,13 +224,15 @@ def is_trivial(text: str) -> bool:
     """True for a normalised line that says nothing about an answer.
 
     Shorter than :data:`MIN_FINGERPRINT_CHARS`, without a letter or digit, an import,
-    a ``def``/``class`` signature or a decorator (names, not answers), or a region marker.
+    a ``def``/``class`` signature, a decorator or a docstring's ``name : type`` line
+    (names and types, not answers), or a region marker.
     """
     return (
         len(text) < MIN_FINGERPRINT_CHARS
         or not ALPHANUMERIC.search(text)
         or bool(IMPORT.match(text))
         or bool(SIGNATURE.match(text))
+        or bool(PARAMETER_HEADER.match(text))
         or bool(REGION.match(text))
     )
 

@@ -39,10 +39,8 @@ from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
 from dlmusic.errors import DlmusicError
+from dlmusic_instructor import COURSE_ROOT
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
-"""The repository: ``solutions/``, ``assignments/`` and ``autograder/``."""
-NBGRADER_CONFIG = COURSE_ROOT / "autograder" / "nbgrader_config.py"
 HELDOUT_SIZES = ("quick", "full")
 PUBLIC_CORPORA = {"transcription": "piano", "composer": "scores", "vocals": "stems"}
 """The public dataset each assignment's notebook loads (built before its sandboxed runs)."""
