@@ -19,20 +19,25 @@ the grader's: what it computes is judged, not what its helpers are called.
 
 from __future__ import annotations
 
-import functools
-
-import librosa
 import numpy as np
 import scipy.ndimage
-import scipy.optimize
 import scipy.special
-from sklearn.metrics import f1_score, log_loss
 
-from dlmusic.problem_set.example_piece import render_piece
 from dlmusic.problem_set.images import add_salt_and_pepper
-from dlmusic.problem_set.piano_roll import midi_piano_roll
-from dlmusic.transcription.constants import FMIN_HZ, HOP_SAMPLES
+from dlmusic.problem_set.toy import toy_posteriors
 from dlmusic_instructor.checks import Check, CheckFailed, Context, ProbeRun
+from dlmusic_instructor.references.problem_set import (
+    best_constant,
+    box_blur,
+    equal_vote_weight,
+    example_piece_images,
+    f_measure_for_weight,
+    harmonic_percussive,
+    median_filter,
+    median_of_three,
+    weighted_bce,
+    weighted_bce_gradient,
+)
 
 # The notebook's given constants (the grader's own copies: a student who edits them
 # in the notebook is still judged against these).
@@ -51,13 +56,9 @@ NOTEBOOK_SEED = 0
 """``course.seed``: ``setup_notebook("problem_set")`` seeds with 0."""
 NOISE_FRACTION = 0.05
 """Share of the CQT's pixels turned into salt or pepper in 1.3."""
-BINS_PER_SEMITONE = 3
-"""CQT resolution of 1.3."""
 Y_GIVEN = np.array([1, 0, 0, 0, 0, 0, 0, 0])
 P_GIVEN = np.array([0.6, 0.1, 0.2, 0.1, 0.05, 0.3, 0.1, 0.1])
 """Labels and predictions of 2.1."""
-CLIP = 1e-7
-"""2.1 clips probabilities to ``[CLIP, 1 - CLIP]``."""
 P_EXAMPLE = 0.004
 """The positive rate of 2.3 (b)."""
 ONSET_POSITIVE_WEIGHT = 0.95
@@ -97,63 +98,9 @@ ORDER_FUNCTIONS = (
 # --------------------------------------------------------------------------- data
 
 
-@functools.cache
-def _piece_images() -> tuple[np.ndarray, np.ndarray]:
-    """The notebook's ``clean`` CQT image and ``onset_targets``, rebuilt.
-
-    FluidSynth's rendering differs between processes by a few least significant
-    bits (its dither), so ``clean`` matches the notebook's only approximately
-    (mean absolute difference about 5e-4); the onset targets match exactly.
-
-    Returns
-    -------
-    clean : np.ndarray, shape (264, n_frames)
-        The piano's log-CQT rescaled to [0, 1].
-    onset_targets : np.ndarray, shape (n_frames, 88)
-        The onset grid of the piece's piano part.
-    """
-    piece = render_piece()
-    magnitude = np.abs(
-        librosa.cqt(
-            piece.piano,
-            sr=piece.sr,
-            hop_length=HOP_SAMPLES,
-            fmin=FMIN_HZ,
-            n_bins=88 * BINS_PER_SEMITONE,
-            bins_per_octave=12 * BINS_PER_SEMITONE,
-        )
-    )
-    level = librosa.amplitude_to_db(magnitude, ref=np.max, top_db=60.0)
-    clean = (level - level.min()) / (level.max() - level.min())
-    onsets = midi_piano_roll(piece.midi, clean.shape[1]).onset
-    return clean, onsets
-
-
 def _toy_set() -> tuple[np.ndarray, np.ndarray]:
     """The labels and exact posteriors of 2.5."""
-    rng = np.random.default_rng(TOY_SEED)
-    labels = (rng.random(TOY_SIZE) < TOY_PRIOR).astype(int)
-    scores = rng.normal(TOY_SEPARATION * labels, 1.0)
-    posterior = scipy.special.expit(
-        np.log(TOY_PRIOR / (1 - TOY_PRIOR)) + TOY_SEPARATION * scores - TOY_SEPARATION**2 / 2
-    )
-    return labels, posterior
-
-
-def _weighted_bce(y: np.ndarray, p: np.ndarray, w: float) -> float:
-    """2.1's loss through scikit-learn's weighted log loss (after the 2.1 clipping)."""
-    y = np.asarray(y).ravel()
-    p = np.clip(np.asarray(p, dtype=np.float64).ravel(), CLIP, 1.0 - CLIP)
-    weights = np.where(y > 0, w, 1.0 - w)
-    # scikit-learn's weighted log loss is sum(c * l) / sum(c); 2.1's is 2 * sum(c * l) / N.
-    return 2.0 * weights.sum() / y.size * log_loss(y, p, sample_weight=weights, labels=[0, 1])
-
-
-def _loss_from_logits(y: np.ndarray, z: np.ndarray, w: float) -> float:
-    """2.1's loss (unclipped) of ``sigmoid(z)``, computed stably from the logits."""
-    weights = np.where(y > 0, w, 1.0 - w)
-    terms = y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z)
-    return float(2.0 * np.mean(weights * terms))
+    return toy_posteriors(TOY_SIZE, TOY_PRIOR, TOY_SEPARATION, TOY_SEED)
 
 
 def _odd(rng: np.random.Generator, high: int) -> int:
@@ -181,7 +128,7 @@ outputs = {"box_by_hand": box_by_hand}
 
 def judge_median_by_hand(run: ProbeRun) -> None:
     got = run.array("median_by_hand", (4, 4))
-    expected = scipy.ndimage.median_filter(IMAGE, size=3)[1:-1, 1:-1]
+    expected = median_filter(IMAGE, 3)[1:-1, 1:-1]
     wrong = int(np.sum(got != expected))
     if wrong:
         raise CheckFailed(f"{wrong} of the 16 median entries are wrong")
@@ -189,7 +136,7 @@ def judge_median_by_hand(run: ProbeRun) -> None:
 
 def judge_box_by_hand(run: ProbeRun) -> None:
     got = run.array("box_by_hand", (4, 4))
-    expected = scipy.ndimage.correlate(IMAGE.astype(float), np.full((3, 3), 1 / 9))[1:-1, 1:-1]
+    expected = box_blur(IMAGE)
     wrong = int(np.sum(~np.isclose(got, expected, rtol=0.0, atol=2e-3)))
     if wrong:
         raise CheckFailed(
@@ -254,7 +201,7 @@ def judge_median_filter(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         image = run.inputs[f"image_{index}"]
         rows, columns = (int(value) for value in run.inputs[f"size_{index}"])
-        expected = scipy.ndimage.median_filter(image, size=(rows, columns), mode="reflect")
+        expected = median_filter(image, (rows, columns))
         got = run.array(f"filtered_{index}")
         window = _size_text(rows, columns, bool(run.inputs[f"as_int_{index}"]))
         if got.shape != expected.shape:
@@ -291,7 +238,7 @@ CLEAN_TOLERANCE = 0.01
 
 
 def judge_salt_and_pepper(run: ProbeRun) -> None:
-    reference, _ = _piece_images()
+    reference, _ = example_piece_images()
     clean = run.array("clean", reference.shape)
     if not np.mean(np.abs(clean - reference)) < CLEAN_TOLERANCE:
         raise CheckFailed("clean is not the piano's log-CQT of the example piece")
@@ -303,7 +250,7 @@ def judge_salt_and_pepper(run: ProbeRun) -> None:
     filtered = {
         "noisy": noisy,
         "box": scipy.ndimage.uniform_filter(noisy, size=3),
-        "median": scipy.ndimage.median_filter(noisy, size=3),
+        "median": median_filter(noisy, 3),
     }
     for name, image in filtered.items():
         error = np.abs(image - clean)
@@ -441,7 +388,7 @@ helpers are named) the only nonlinearity. The answer is judged by what it does."
 
 def judge_median_of_three(run: ProbeRun) -> None:
     values = run.inputs["values"]
-    expected = np.median(values, axis=0)
+    expected = median_of_three(*values)
     got = run.array("median", (values.shape[1],))
     wrong = int(np.sum(~np.isclose(got, expected)))
     if wrong:
@@ -486,7 +433,7 @@ def judge_hpss(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         spectrogram = run.inputs[f"S_{index}"]
         kernel = int(run.inputs[f"kernel_{index}"])
-        harmonic, percussive = librosa.decompose.hpss(spectrogram, kernel_size=kernel)
+        harmonic, percussive = harmonic_percussive(spectrogram, kernel)
         for name, expected in (("harmonic", harmonic), ("percussive", percussive)):
             got = run.array(f"{name[0].upper()}_{index}", spectrogram.shape)
             if not np.allclose(got, expected, rtol=1e-5, atol=1e-8):
@@ -529,14 +476,14 @@ for _i in range(int(inputs["n_cases"])):
 
 def judge_weighted_bce(run: ProbeRun) -> float | tuple[float, str] | None:
     for name, w in (("loss_plain", 0.5), ("loss_weighted", 0.9)):
-        if not np.isclose(_scalar(run, name), _weighted_bce(Y_GIVEN, P_GIVEN, w), rtol=1e-6):
+        if not np.isclose(_scalar(run, name), weighted_bce(Y_GIVEN, P_GIVEN, w), rtol=1e-6):
             raise CheckFailed(f"{name} is not the loss of P_GIVEN for Y_GIVEN with w = {w}")
     last = int(run.inputs["n_cases"]) - 1
     for index in range(last + 1):
         y, p = run.inputs[f"y_{index}"], run.inputs[f"p_{index}"]
         w = float(run.inputs[f"w_{index}"])
         got = run.number(f"loss_{index}")
-        if np.isclose(got, _weighted_bce(y, p, w), rtol=1e-6):
+        if np.isclose(got, weighted_bce(y, p, w), rtol=1e-6):
             continue
         if index == last:
             return 0.5, (
@@ -572,24 +519,12 @@ for _i in range(int(inputs["n_cases"])):
 """
 
 
-def _numeric_gradient(y: np.ndarray, z: np.ndarray, w: float, step: float = 1e-5) -> np.ndarray:
-    """Central differences of :func:`_loss_from_logits`, cell by cell."""
-    gradient = np.zeros(z.shape)
-    for index in np.ndindex(z.shape):
-        shift = np.zeros(z.shape)
-        shift[index] = step
-        gradient[index] = (
-            _loss_from_logits(y, z + shift, w) - _loss_from_logits(y, z - shift, w)
-        ) / (2 * step)
-    return gradient
-
-
 def judge_bce_gradient(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         y, z = run.inputs[f"y_{index}"], run.inputs[f"z_{index}"]
         w = float(run.inputs[f"w_{index}"])
         got = run.array(f"gradient_{index}", y.shape)
-        if not np.allclose(got, _numeric_gradient(y, z, w), rtol=1e-4, atol=1e-9):
+        if not np.allclose(got, weighted_bce_gradient(y, z, w), rtol=1e-4, atol=1e-9):
             raise CheckFailed(
                 f"the gradient differs from a numerical derivative of the loss for labels of "
                 f"shape {y.shape} with w = {w:.3f}"
@@ -605,9 +540,7 @@ outputs = {"equal_vote_weight": equal_vote_weight}
 
 
 def judge_equal_vote(run: ProbeRun) -> None:
-    tie = scipy.optimize.brentq(
-        lambda w: w * P_EXAMPLE - (1.0 - w) * (1.0 - P_EXAMPLE), 1e-9, 1.0 - 1e-12, xtol=1e-14
-    )
+    tie = equal_vote_weight(P_EXAMPLE)
     if not np.isclose(_scalar(run, "equal_vote_weight"), tie, rtol=0.0, atol=1e-9):
         raise CheckFailed("with this weight the two classes do not have an equal vote")
 
@@ -621,7 +554,7 @@ outputs = {"onset_rate": onset_rate}
 
 
 def judge_onset_rate(run: ProbeRun) -> None:
-    _, onsets = _piece_images()
+    _, onsets = example_piece_images()
     if not np.isclose(_scalar(run, "onset_rate"), onsets.mean(), rtol=1e-6, atol=0.0):
         raise CheckFailed("onset_rate is not the share of positive cells of the onset targets")
 
@@ -636,7 +569,7 @@ outputs = {
 
 
 def judge_best_constants(run: ProbeRun) -> None:
-    _, onsets = _piece_images()
+    _, onsets = example_piece_images()
     y = onsets.astype(float).ravel()
     for name, w in (
         ("best_constant_plain", 0.5),
@@ -646,13 +579,8 @@ def judge_best_constants(run: ProbeRun) -> None:
         value = _scalar(run, name)
         if not 0.0 < value < 1.0:
             raise CheckFailed(f"{name} must lie strictly between 0 and 1, got {value}")
-        best = scipy.optimize.minimize_scalar(
-            lambda logit, w=w: _loss_from_logits(y, np.full(y.shape, logit), w),
-            bounds=(-30.0, 30.0),
-            method="bounded",
-            options={"xatol": 1e-10},
-        )
-        if not np.isclose(scipy.special.logit(value), best.x, rtol=0.0, atol=1e-4):
+        best = scipy.special.logit(best_constant(w, float(y.mean())))
+        if not np.isclose(scipy.special.logit(value), best, rtol=0.0, atol=1e-4):
             raise CheckFailed(
                 f"{name} does not minimise the weighted loss of a constant prediction"
             )
@@ -692,8 +620,7 @@ def judge_f_for_weight(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         labels, posterior = run.inputs[f"labels_{index}"], run.inputs[f"posterior_{index}"]
         w = float(run.inputs[f"w_{index}"])
-        decisions = w * posterior >= (1 - w) * (1 - posterior)  # r >= 1/2, multiplied out
-        expected = f1_score(labels, decisions, zero_division=0.0)
+        expected = f_measure_for_weight(labels, posterior, w)
         if not np.isclose(run.number(f"f_{index}"), expected, rtol=1e-9, atol=1e-12):
             raise CheckFailed(f"wrong F-measure for w = {w:.3f} on {labels.size} cells")
 
@@ -709,12 +636,7 @@ def judge_best_f_weight(run: ProbeRun) -> None:
     if chosen not in grid:
         raise CheckFailed("best_f_weight must be one of TOY_WEIGHTS")
     labels, posterior = _toy_set()
-    f = np.array(
-        [
-            f1_score(labels, w * posterior >= (1 - w) * (1 - posterior), zero_division=0.0)
-            for w in grid
-        ]
-    )
+    f = np.array([f_measure_for_weight(labels, posterior, w) for w in grid])
     if not np.isclose(f[grid.index(chosen)], f.max(), rtol=0.0, atol=1e-12):
         raise CheckFailed(f"another weight of TOY_WEIGHTS gives a larger F than w = {chosen}")
 

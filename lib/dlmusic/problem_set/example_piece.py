@@ -36,6 +36,8 @@ KICK, SNARE, CLOSED_HI_HAT = 36, 38, 42
 class RenderedPiece:
     """The piece's MIDI and its audio, per instrument and mixed.
 
+    Notebook: problem_set, part 1 (the example piece).
+
     Attributes
     ----------
     midi : pretty_midi.PrettyMIDI
@@ -55,6 +57,8 @@ class RenderedPiece:
 
 def piano_and_drums_midi() -> pretty_midi.PrettyMIDI:
     """The piece as MIDI: chords and a melody on the piano, a rock beat on the drums.
+
+    Notebook: problem_set, part 1 (the example piece).
 
     Returns
     -------
@@ -85,6 +89,8 @@ def piano_and_drums_midi() -> pretty_midi.PrettyMIDI:
 
 def render_piece(sr: int = SAMPLE_RATE_HZ, *, soundfont: str | None = None) -> RenderedPiece:
     """Render each instrument of :func:`piano_and_drums_midi` with FluidSynth, then mix.
+
+    Notebook: problem_set, part 1 (the example piece).
 
     Parameters
     ----------

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlmusic.datasets.summary import format_table
+
 
 def add_salt_and_pepper(
     image: np.ndarray,
@@ -24,6 +26,8 @@ def add_salt_and_pepper(
     high: float | None = None,
 ) -> np.ndarray:
     """A copy of ``image`` in which a random ``fraction`` of pixels is set to ``low`` or ``high``.
+
+    Notebook: problem_set, part 1.3 (salt and pepper).
 
     Parameters
     ----------
@@ -69,6 +73,8 @@ def plot_images(
     suptitle: str | None = None,
 ) -> Figure:
     """Images side by side on one colour scale, so that their values can be compared.
+
+    Notebook: problem_set, part 1.3 (salt and pepper) and part 2.4.
 
     Parameters
     ----------
@@ -121,6 +127,8 @@ def plot_images(
 def plot_matrices(matrices: Mapping[str, np.ndarray], *, decimals: int = 0) -> Figure:
     """Small matrices as grey grids with every entry written in its cell.
 
+    Notebook: problem_set, part 1.1 (by hand).
+
     Parameters
     ----------
     matrices : mapping of str to np.ndarray, each shape (n_rows, n_columns)
@@ -171,3 +179,68 @@ def _named_2d_arrays(named: Mapping[str, np.ndarray], kind: str) -> dict[str, np
         if array.ndim != 2:
             raise ValueError(f"{kind} {title!r} must be 2-D, got shape {array.shape}")
     return arrays
+
+
+def plot_row_over_time(
+    images: Mapping[str, np.ndarray],
+    row: int,
+    frames_per_second: float,
+    *,
+    frames: slice = slice(None),
+    title: str | None = None,
+) -> Figure:
+    """One row (a frequency bin, a key) of several images over time, on one axis.
+
+    Notebook: problem_set, part 1.3 (a bin of the clean, noisy and filtered
+    spectrograms). The first image is drawn light grey, the second black, the
+    others in colour.
+
+    Parameters
+    ----------
+    images : mapping of str to np.ndarray, each shape (n_rows, n_frames)
+        Legend label to image.
+    row : int
+        Which row.
+    frames_per_second : float
+        Frame rate, for the time axis.
+    frames : slice
+        Which frames to draw.
+    title : str, optional
+    """
+    styles = [
+        {"color": "0.75", "lw": 1},
+        {"color": "black", "lw": 2},
+        {"color": "#E69F00", "lw": 1.5},
+        {"color": "#0072B2", "lw": 1.5, "ls": "--"},
+    ]
+    figure = Figure(figsize=(10, 3), layout="constrained")
+    ax = figure.add_subplot()
+    for index, (label, image) in enumerate(images.items()):
+        values = np.asarray(image)[row, frames]
+        seconds = np.arange(image.shape[1])[frames] / frames_per_second
+        ax.plot(seconds, values, label=label, **styles[min(index, len(styles) - 1)])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("level (0..1)")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper right")
+    return figure
+
+
+def error_table(errors: Mapping[str, Mapping[str, float]]) -> str:
+    """Mean absolute errors per image, one column per kind of pixel.
+
+    Notebook: problem_set, part 1.3.
+
+    Parameters
+    ----------
+    errors : mapping of str to mapping of str to float
+        Column name (e.g. ``"mean |error| at impulses"``) to ``{image: error}``.
+    """
+    columns = list(errors)
+    names = list(errors[columns[0]]) if columns else []
+    table = [
+        {"image": name, **{column: f"{errors[column][name]:.4f}" for column in columns}}
+        for name in names
+    ]
+    return format_table(table)

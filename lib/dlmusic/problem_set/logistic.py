@@ -14,7 +14,7 @@ coefficients for every key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,8 @@ GradientFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def onset_features(log_cqt: np.ndarray) -> np.ndarray:
     """Per-cell level and three measures of its rise, from a log-magnitude CQT, standardised.
+
+    Notebook: problem_set, part 2.4 (what models learn).
 
     A CQT's low bins use long windows, so a note's rise is spread over a few
     frames around its onset frame; the features therefore look one to three
@@ -82,6 +84,8 @@ def onset_features(log_cqt: np.ndarray) -> np.ndarray:
 class LogisticModel:
     """Coefficients of a fitted model and how the fit went.
 
+    Notebook: problem_set, part 2.4 (what models learn).
+
     Attributes
     ----------
     coefficients : np.ndarray, shape (n_features + 1,)
@@ -114,6 +118,8 @@ def fit_logistic_regression(
     max_iterations: int = 200,
 ) -> LogisticModel:
     """Fit a logistic regression by minimising ``loss`` with L-BFGS, using ``gradient``.
+
+    Notebook: problem_set, part 2.4 (what models learn).
 
     The chain rule from logits to coefficients is done here: with logits
     ``z = X a + b``, ``d loss / d a = X.T @ gradient(y, z)`` and
@@ -167,3 +173,60 @@ def fit_logistic_regression(
     return LogisticModel(
         coefficients=result.x, converged=bool(result.success), loss=float(result.fun)
     )
+
+
+def compare_weights(
+    features: np.ndarray,
+    labels: np.ndarray,
+    weights: Mapping[str, float],
+    loss: Callable[[np.ndarray, np.ndarray, float], float],
+    gradient: Callable[[np.ndarray, np.ndarray, float], np.ndarray],
+) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """Fit one logistic regression per positive weight; what each predicts at threshold 0.5.
+
+    Notebook: problem_set, part 2.4 (what models learn). The notebook passes
+    the student's ``weighted_bce(y, p, w)`` and ``weighted_bce_gradient(y, z, w)``.
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (..., n_features)
+        One feature vector per cell (:func:`onset_features`).
+    labels : np.ndarray, shape (...)
+        0/1 targets.
+    weights : mapping of str to float
+        Label of each run to its positive weight ``w``.
+    loss, gradient : callable
+        ``loss(y, p, w)`` and ``gradient(y, z, w)``.
+
+    Returns
+    -------
+    table : list of dict
+        Per run: weight, convergence, highest probability, predicted onsets,
+        true onsets found and precision.
+    probabilities : dict of str to np.ndarray, shape (...)
+        Each run's predicted probability per cell.
+    """
+    labels = np.asarray(labels)
+    table, probabilities = [], {}
+    for label, w in weights.items():
+        model = fit_logistic_regression(
+            features,
+            labels,
+            loss=lambda y, p, w=w: loss(y, p, w),
+            gradient=lambda y, z, w=w: gradient(y, z, w),
+        )
+        probabilities[label] = probability = model.predict(features)
+        predicted = probability >= 0.5
+        hits = int(np.sum(predicted & (labels > 0)))
+        table.append(
+            {
+                "loss": label,
+                "w": f"{w:.4f}",
+                "converged": model.converged,
+                "max probability": f"{probability.max():.3f}",
+                "predicted onsets": int(predicted.sum()),
+                "true onsets found": f"{hits} of {int(labels.sum())}",
+                "precision": f"{hits / max(int(predicted.sum()), 1):.3f}",
+            }
+        )
+    return table, probabilities

@@ -28,6 +28,8 @@ from dlmusic.transcription.constants import FRAMES_PER_SECOND, LOWEST_MIDI, N_KE
 class PianoRoll:
     """Which keys sound, and where they start, frame by frame.
 
+    Notebook: problem_set, part 1.3 (the piano roll) and part 2.4 (onset targets).
+
     Attributes
     ----------
     note : np.ndarray, shape (n_frames, 88), float32
@@ -47,6 +49,8 @@ def midi_piano_roll(
     frames_per_second: float = FRAMES_PER_SECOND,
 ) -> PianoRoll:
     """Note and onset grids of the pitched instruments of ``midi`` (drums have no pitch).
+
+    Notebook: problem_set, part 1.3 (the piano roll) and part 2.4 (onset targets).
 
     Parameters
     ----------
