@@ -5,6 +5,7 @@ Usage::
     python benchmarks/notebook_times.py                       # all four, quick then full
     python benchmarks/notebook_times.py --notebooks transcription --modes full
     python benchmarks/notebook_times.py --notebooks problem_set --modes quick
+    python benchmarks/notebook_times.py --markdown            # README table from the JSON
 
 Each notebook is snapshotted (its folder copied to a temporary folder, so the
 notebook and what it writes stay outside the repository) and executed with
@@ -94,8 +95,14 @@ def main() -> None:
     parser.add_argument(
         "--results", type=Path, default=ROOT / "benchmarks" / "results" / "notebook_times.json"
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the README table from --results; run nothing"
+    )
     args = parser.parse_args()
 
+    if args.markdown:
+        print(markdown_table(json.loads(args.results.read_text())))
+        return
     for name in args.notebooks:
         for run_mode in args.modes:
             result = execute(name, run_mode, args)
@@ -284,6 +291,47 @@ def report(name: str, run_mode: str, result: dict) -> str:
         if cell["seconds"] + cell["extrapolated_seconds"] > 10
     ]
     return format_table(rows, title) if rows else title
+
+
+def markdown_table(data: dict) -> str:
+    """The README's table: quick and full mode per notebook, the Colab GPU estimate."""
+    lines = [
+        "| notebook | quick mode (measured) | full mode, this CPU: measured + extrapolated "
+        "= total | training steps run in full mode | Colab GPU (**estimate**) |",
+        "|---|---|---|---|---|",
+    ]
+    for name in NOTEBOOKS:
+        runs = data.get("notebooks", {}).get(name, {})
+        quick, full = runs.get("quick"), runs.get("full")
+        quick_text = clock(quick["seconds"]) if quick and quick["completed"] else "not measured"
+        if full and full["completed"]:
+            training = full["training"]
+            share = training["fraction_of_steps_run"]
+            low, high = full["colab_gpu"]["seconds_range"]
+            full_text = (
+                f"{clock(full['measured_seconds'])} + {clock(full['extrapolated_seconds'])} "
+                f"= **{clock(full['full_seconds'])}**"
+            )
+            steps_text = (
+                f"{training['steps_run']:,} of {training['planned_steps']:,} ({share:.1%})"
+                if share is not None
+                else "no training"
+            )
+            colab_text = (
+                clock(low) if round(low) == round(high) else f"{clock(low)} - {clock(high)}"
+            )
+        else:
+            full_text = steps_text = colab_text = "not measured"
+        lines.append(f"| {name} | {quick_text} | {full_text} | {steps_text} | {colab_text} |")
+    return "\n".join(lines)
+
+
+def clock(seconds: float) -> str:
+    """``42 s``, ``12 min`` or ``3 h 05 min``."""
+    if seconds < 100:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 if __name__ == "__main__":
