@@ -12,9 +12,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from dlmusic_instructor.checks import Context, checks_for
+from dlmusic_instructor import COURSE_ROOT
+from dlmusic_instructor.checks import checks_for
+from dlmusic_instructor.executor import local_context
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("problem_set", "transcription", "composer", "vocals")
 
 
@@ -52,7 +53,7 @@ def heldout(tmp_path_factory) -> Path:
 
 
 def _drawn(assignment: str, student: str, heldout: Path) -> list[dict[str, np.ndarray]]:
-    context = Context(student, assignment, heldout, heldout, seed=31, size="quick")
+    context = local_context(assignment, submission=heldout, heldout=heldout, student=student)
     return [check.make_inputs(context) for check in checks_for(assignment) if check.make_inputs]
 
 

@@ -57,6 +57,9 @@ from dlmusic_instructor.sandbox import (
 PROBE_RUNTIME = Path(__file__).with_name("probe_runtime.py")
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 PROBE_CELL_KEY = "dlmusic_probe"
+LOCAL_HELDOUT_SEED = 31
+"""The held-out seed of grading outside a workspace (tests, an instructor trying a
+notebook); a workspace draws its own (:meth:`Workspace.draw_heldout_seed`)."""
 """Cell metadata key marking the grader's probe cells (removed before the record)."""
 INSIDE_ROOT = "/grading"
 """Where the scratch folder appears inside the sandbox."""
@@ -184,7 +187,7 @@ def grade_locally(
     *,
     submission: str | Path,
     heldout: str | Path,
-    seed: int,
+    seed: int = LOCAL_HELDOUT_SEED,
     size: str = "quick",
     cell_timeout_s: int = 300,
     sandboxed: bool = False,
@@ -195,13 +198,8 @@ def grade_locally(
     ``submission`` is the folder of files the student handed in (weights);
     ``heldout`` where held-out data is built. Runs unsandboxed by default.
     """
-    context = Context(
-        student="local",
-        assignment=assignment,
-        submission=Path(submission).resolve(),
-        heldout=Path(heldout).resolve(),
-        seed=seed,
-        size=size,
+    context = local_context(
+        assignment, submission=submission, heldout=heldout, seed=seed, size=size
     )
     with tempfile.TemporaryDirectory(prefix="dlmusic-grade-", dir=scratch) as folder:
         execution = grade_submission(
@@ -213,6 +211,42 @@ def grade_locally(
             sandboxed=sandboxed,
         )
     return execution.verdicts
+
+
+def local_context(
+    assignment: str,
+    *,
+    submission: str | Path,
+    heldout: str | Path,
+    seed: int = LOCAL_HELDOUT_SEED,
+    size: str = "quick",
+    student: str = "local",
+) -> Context:
+    """What a check sees when grading runs outside a workspace.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment id.
+    submission : path
+        The folder of the files handed in (weights).
+    heldout : path
+        Where held-out data is built.
+    seed : int
+        The held-out seed (:data:`LOCAL_HELDOUT_SEED` unless a test needs another).
+    size : {"quick", "full"}
+        How much held-out material is scored.
+    student : str
+        The student id (it seeds each check's inputs with the seed).
+    """
+    return Context(
+        student=student,
+        assignment=assignment,
+        submission=Path(submission).resolve(),
+        heldout=Path(heldout).resolve(),
+        seed=seed,
+        size=size,
+    )
 
 
 def judge_in_process(check: Check, namespace: dict, context: Context, folder: Path) -> Verdict:
