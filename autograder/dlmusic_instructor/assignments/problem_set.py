@@ -405,7 +405,7 @@ def judge_median_of_three(run: ProbeRun) -> None:
 # --------------------------------------------------------------------------- 1.5
 
 
-def inputs_hpss(context: Context) -> dict[str, np.ndarray]:
+def inputs_harmonic_percussive(context: Context) -> dict[str, np.ndarray]:
     """Sparse gamma 'spectrograms' with a silent corner, and odd kernel sizes."""
     rng = context.rng("test-hpss")
     kernels = rng.choice([3, 5, 7, 11, 13, 15, 19, 21, 25, 29], size=4, replace=False)
@@ -421,7 +421,7 @@ def inputs_hpss(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_HPSS = """
+PROBE_HARMONIC_PERCUSSIVE = """
 outputs = {}
 for _i in range(int(inputs["n_cases"])):
     _H, _P = harmonic_percussive(inputs[f"S_{_i}"].copy(), int(inputs[f"kernel_{_i}"]))
@@ -429,7 +429,7 @@ for _i in range(int(inputs["n_cases"])):
 """
 
 
-def judge_hpss(run: ProbeRun) -> None:
+def judge_harmonic_percussive(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         spectrogram = run.inputs[f"S_{index}"]
         kernel = int(run.inputs[f"kernel_{index}"])
@@ -497,7 +497,7 @@ def judge_weighted_bce(run: ProbeRun) -> float | tuple[float, str] | None:
 # --------------------------------------------------------------------------- 2.2
 
 
-def inputs_bce_gradient(context: Context) -> dict[str, np.ndarray]:
+def inputs_weighted_bce_gradient(context: Context) -> dict[str, np.ndarray]:
     """Labels, logits (some large) and weights; two 2-D cases."""
     rng = context.rng("test-bce-gradient")
     inputs: dict[str, np.ndarray] = {}
@@ -510,7 +510,7 @@ def inputs_bce_gradient(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_BCE_GRADIENT = """
+PROBE_WEIGHTED_BCE_GRADIENT = """
 outputs = {}
 for _i in range(int(inputs["n_cases"])):
     outputs[f"gradient_{_i}"] = weighted_bce_gradient(
@@ -519,7 +519,7 @@ for _i in range(int(inputs["n_cases"])):
 """
 
 
-def judge_bce_gradient(run: ProbeRun) -> None:
+def judge_weighted_bce_gradient(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         y, z = run.inputs[f"y_{index}"], run.inputs[f"z_{index}"]
         w = float(run.inputs[f"w_{index}"])
@@ -534,12 +534,12 @@ def judge_bce_gradient(run: ProbeRun) -> None:
 # --------------------------------------------------------------------------- 2.3
 
 
-PROBE_EQUAL_VOTE = """
+PROBE_EQUAL_VOTE_WEIGHT = """
 outputs = {"equal_vote_weight": equal_vote_weight}
 """
 
 
-def judge_equal_vote(run: ProbeRun) -> None:
+def judge_equal_vote_weight(run: ProbeRun) -> None:
     tie = equal_vote_weight(P_EXAMPLE)
     if not np.isclose(_scalar(run, "equal_vote_weight"), tie, rtol=0.0, atol=1e-9):
         raise CheckFailed("with this weight the two classes do not have an equal vote")
@@ -589,7 +589,7 @@ def judge_best_constants(run: ProbeRun) -> None:
 # --------------------------------------------------------------------------- 2.5
 
 
-def inputs_f_for_weight(context: Context) -> dict[str, np.ndarray]:
+def inputs_f_measure_for_weight(context: Context) -> dict[str, np.ndarray]:
     """Rare labels, skewed posteriors and weights; the last set predicts nothing positive."""
     rng = context.rng("test-f-for-weight")
     inputs: dict[str, np.ndarray] = {}
@@ -607,7 +607,7 @@ def inputs_f_for_weight(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_F_FOR_WEIGHT = """
+PROBE_F_MEASURE_FOR_WEIGHT = """
 outputs = {}
 for _i in range(int(inputs["n_cases"])):
     outputs[f"f_{_i}"] = f_measure_for_weight(
@@ -616,7 +616,7 @@ for _i in range(int(inputs["n_cases"])):
 """
 
 
-def judge_f_for_weight(run: ProbeRun) -> None:
+def judge_f_measure_for_weight(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         labels, posterior = run.inputs[f"labels_{index}"], run.inputs[f"posterior_{index}"]
         w = float(run.inputs[f"w_{index}"])
@@ -662,9 +662,9 @@ CHECKS = (
     ),
     Check(
         "test-hpss",
-        judge_hpss,
-        PROBE_HPSS,
-        make_inputs=inputs_hpss,
+        judge_harmonic_percussive,
+        PROBE_HARMONIC_PERCUSSIVE,
+        make_inputs=inputs_harmonic_percussive,
         forbidden_calls=MEDIAN_FILTERS + HPSS_FUNCTIONS,
     ),
     Check(
@@ -675,18 +675,18 @@ CHECKS = (
     ),
     Check(
         "test-bce-gradient",
-        judge_bce_gradient,
-        PROBE_BCE_GRADIENT,
-        make_inputs=inputs_bce_gradient,
+        judge_weighted_bce_gradient,
+        PROBE_WEIGHTED_BCE_GRADIENT,
+        make_inputs=inputs_weighted_bce_gradient,
     ),
-    Check("test-equal-vote-weight", judge_equal_vote, PROBE_EQUAL_VOTE),
+    Check("test-equal-vote-weight", judge_equal_vote_weight, PROBE_EQUAL_VOTE_WEIGHT),
     Check("test-onset-rate", judge_onset_rate, PROBE_ONSET_RATE),
     Check("test-best-constants", judge_best_constants, PROBE_BEST_CONSTANTS),
     Check(
         "test-f-for-weight",
-        judge_f_for_weight,
-        PROBE_F_FOR_WEIGHT,
-        make_inputs=inputs_f_for_weight,
+        judge_f_measure_for_weight,
+        PROBE_F_MEASURE_FOR_WEIGHT,
+        make_inputs=inputs_f_measure_for_weight,
     ),
     Check("test-best-f-weight", judge_best_f_weight, PROBE_BEST_F_WEIGHT),
 )
