@@ -184,7 +184,7 @@ SEED_CASES = 4
 """Seeds tried on one set of rows: a split that ignores its seed gives the same pieces each time."""
 
 
-def _split_inputs(context: Context) -> dict[str, np.ndarray]:
+def _split_by_piece_inputs(context: Context) -> dict[str, np.ndarray]:
     rng = context.rng("test-split-by-piece")
     inputs: dict[str, np.ndarray] = {}
     fractions = [(0.25, 0.125), (0.25, 0.125), (0.3, 0.2), (0.2, 0.1), (0.25, 0.125)]
@@ -210,7 +210,7 @@ def _split_inputs(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_SPLIT = """
+PROBE_SPLIT_BY_PIECE = """
 import numpy as np
 outputs = {}
 cases = sorted({key.split("_")[0] for key in inputs if key.startswith("case")})
@@ -266,7 +266,7 @@ def _check_split(
                 )
 
 
-def _judge_split(run: ProbeRun) -> None:
+def _judge_split_by_piece(run: ProbeRun) -> None:
     cases = sorted({key.split("_")[0] for key in run.inputs if key.startswith("case")})
     for case in cases:
         pieces, labels = run.inputs[f"{case}_pieces"], run.inputs[f"{case}_labels"]
@@ -296,7 +296,7 @@ def _judge_split(run: ProbeRun) -> None:
 # --------------------------------------------------------------------------- 3a
 
 
-PROBE_RESNET = """
+PROBE_BUILD_RESNET50 = """
 import json
 import numpy as np
 outputs = {}
@@ -313,12 +313,12 @@ for n_classes in inputs["n_classes"]:
 """
 
 
-def _resnet_inputs(context: Context) -> dict[str, np.ndarray]:
+def _build_resnet50_inputs(context: Context) -> dict[str, np.ndarray]:
     rng = context.rng("test-build-resnet50")
     return {"n_classes": np.array([6, int(rng.integers(2, 13))])}
 
 
-def _judge_resnet(run: ProbeRun) -> None:
+def _judge_build_resnet50(run: ProbeRun) -> None:
     for n_classes in run.inputs["n_classes"]:
         key = f"n{int(n_classes)}"
         model = build_resnet50(int(n_classes))
@@ -373,7 +373,7 @@ def callback_settings(callbacks: list, out_dir: str) -> dict[str, object]:
     return settings
 
 
-PROBE_COMPILE = (
+PROBE_COMPILE_AND_CALLBACKS = (
     textwrap.dedent(inspect.getsource(callback_settings))
     + """
 import numpy as np
@@ -409,7 +409,7 @@ for _key, _value in callback_settings(list(_callbacks), str(_folder)).items():
 )
 
 
-def _compile_inputs(context: Context) -> dict[str, np.ndarray]:
+def _compile_and_callbacks_inputs(context: Context) -> dict[str, np.ndarray]:
     rng = context.rng("test-compile-and-callbacks")
     decay_steps = int(rng.integers(5, 50))
     return {
@@ -450,7 +450,7 @@ def _reference_compile(run: ProbeRun) -> dict[str, object]:
     }
 
 
-def _judge_compile(run: ProbeRun) -> None:
+def _judge_compile_and_callbacks(run: ProbeRun) -> None:
     expected = _reference_compile(run)
     if run.text("optimizer") != expected["optimizer"]:
         raise CheckFailed(f"the optimizer is {run.text('optimizer')}; use keras' SGD")
@@ -478,7 +478,7 @@ def _judge_compile(run: ProbeRun) -> None:
 # --------------------------------------------------------------------------- 4
 
 
-def _precision_inputs(context: Context) -> dict[str, np.ndarray]:
+def _precision_recall_inputs(context: Context) -> dict[str, np.ndarray]:
     rng = context.rng("test-precision-recall")
     inputs = {}
     for case in range(20):
@@ -490,7 +490,7 @@ def _precision_inputs(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_PRECISION = """
+PROBE_PRECISION_RECALL = """
 import numpy as np
 outputs = {}
 for case in sorted({key.split("_")[0] for key in inputs}):
@@ -502,7 +502,7 @@ for case in sorted({key.split("_")[0] for key in inputs}):
 """
 
 
-def _judge_precision(run: ProbeRun) -> None:
+def _judge_precision_recall(run: ProbeRun) -> None:
     for case in sorted({key.split("_")[0] for key in run.inputs}):
         n_classes = int(run.inputs[f"{case}_n"])
         expected = precision_recall(
@@ -545,7 +545,7 @@ def _heldout_score(
 # --------------------------------------------------------------------------- 5
 
 
-def _vote_inputs(context: Context) -> dict[str, np.ndarray]:
+def _piece_vote_inputs(context: Context) -> dict[str, np.ndarray]:
     rng = context.rng("test-piece-vote")
     inputs = {}
     for case in range(10):
@@ -556,7 +556,7 @@ def _vote_inputs(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_VOTE = """
+PROBE_PIECE_VOTE = """
 import numpy as np
 outputs = {}
 for case in sorted({key.split("_")[0] for key in inputs}):
@@ -569,7 +569,7 @@ for case in sorted({key.split("_")[0] for key in inputs}):
 """
 
 
-def _judge_vote(run: ProbeRun) -> None:
+def _judge_piece_vote(run: ProbeRun) -> None:
     for case in sorted({key.split("_")[0] for key in run.inputs}):
         names, predicted, confidence = piece_vote(
             run.inputs[f"{case}_probabilities"], run.inputs[f"{case}_pieces"]
@@ -597,29 +597,29 @@ CHECKS = (
         PROBE_ROW_FINDER,
         make_inputs=_row_finder_inputs,
     ),
-    Check("test-split-by-piece", _judge_split, PROBE_SPLIT, make_inputs=_split_inputs),
+    Check("test-split-by-piece", _judge_split_by_piece, PROBE_SPLIT_BY_PIECE, make_inputs=_split_by_piece_inputs),
     Check(
         "test-build-resnet50",
-        _judge_resnet,
-        PROBE_RESNET,
-        make_inputs=_resnet_inputs,
+        _judge_build_resnet50,
+        PROBE_BUILD_RESNET50,
+        make_inputs=_build_resnet50_inputs,
         timeout_s=300.0,
     ),
     Check(
         "test-compile-and-callbacks",
-        _judge_compile,
-        PROBE_COMPILE,
-        make_inputs=_compile_inputs,
+        _judge_compile_and_callbacks,
+        PROBE_COMPILE_AND_CALLBACKS,
+        make_inputs=_compile_and_callbacks_inputs,
     ),
     Check(
         "test-precision-recall",
-        _judge_precision,
-        PROBE_PRECISION,
-        make_inputs=_precision_inputs,
+        _judge_precision_recall,
+        PROBE_PRECISION_RECALL,
+        make_inputs=_precision_recall_inputs,
     ),
     Check("score-resnet50-rows", _judge_resnet_rows),
     Check("score-resnet50-pieces", _judge_resnet_pieces),
-    Check("test-piece-vote", _judge_vote, PROBE_VOTE, make_inputs=_vote_inputs),
+    Check("test-piece-vote", _judge_piece_vote, PROBE_PIECE_VOTE, make_inputs=_piece_vote_inputs),
 )
 """One check per autograded test cell of the composer notebook, in notebook order."""
 

@@ -29,8 +29,10 @@ import numpy as np
 
 from dlmusic.callbacks import load_saved_weights
 from dlmusic.composer.dataset import RowSet, load_rows
+from dlmusic.composer.evaluation import piece_labels, predict_rows
 from dlmusic.composer.model import weights_file
 from dlmusic.composer.rows import Span, to_page_width
+from dlmusic.datasets.build_cache import MANIFEST_NAME
 from dlmusic.datasets.records import ScorePage
 from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
 from dlmusic.datasets.synthetic_scores import COMPOSERS, build_synthetic_scores
@@ -46,7 +48,7 @@ MAX_WEIGHTS_BYTES = 200 * 2**20
 
 
 def heldout_pages(heldout: Path, seed: int, size: str) -> list[ScorePage]:
-    """The held-out pages for ``seed``, engraved once under ``heldout/composer_scores``.
+    """The held-out pages for ``seed``, engraved once under ``heldout/composer_scores/<seed>``.
 
     Parameters
     ----------
@@ -69,20 +71,40 @@ def heldout_pages(heldout: Path, seed: int, size: str) -> list[ScorePage]:
     DlmusicError
         An unknown size, or a relative ``heldout``.
     """
+    root = heldout_build(heldout, seed, size)
+    return list(_pages_of_build(root, _build_stamp(root), size))
+
+
+def heldout_build(heldout: Path, seed: int, size: str) -> Path:
+    """The folder of the held-out build for ``seed``, engraved if it is not there yet.
+
+    Every cache below is keyed on this folder (which names the seed) and on
+    its manifest's stamp, so a changed seed, or a folder rebuilt in place,
+    is never answered from what an earlier call read.
+
+    Raises
+    ------
+    DlmusicError
+        An unknown size, or a relative ``heldout``.
+    """
     if not Path(heldout).is_absolute():
         raise DlmusicError(f"the held-out folder must be an absolute path, got {str(heldout)!r}")
     if size not in HELDOUT_PAGES_PER_PIECE:
         raise DlmusicError(
             f"unknown held-out size {size!r}; expected one of {list(HELDOUT_PAGES_PER_PIECE)}"
         )
-    return list(_heldout_pages(Path(heldout).resolve(), int(seed), size))
+    folder = Path(heldout).resolve() / "composer_scores" / str(int(seed))
+    return build_synthetic_scores(folder, size="heldout", seed=int(seed), progress=False)
 
 
-@functools.cache
-def _heldout_pages(heldout: Path, seed: int, size: str) -> tuple[ScorePage, ...]:
-    root = build_synthetic_scores(
-        heldout / "composer_scores" / str(seed), size="heldout", seed=seed, progress=False
-    )
+def _build_stamp(root: Path) -> tuple[int, int]:
+    """Modification time (ns) and size of a build's manifest: changes when it is rebuilt."""
+    stat = (root / MANIFEST_NAME).stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=8)
+def _pages_of_build(root: Path, stamp: tuple[int, int], size: str) -> tuple[ScorePage, ...]:
     limit = HELDOUT_PAGES_PER_PIECE[size]
     return tuple(page for page in load_score_folder(root) if limit is None or page.page <= limit)
 
@@ -102,14 +124,16 @@ def heldout_page_images(heldout: Path, seed: int, size: str) -> list[np.ndarray]
     return images
 
 
-@functools.cache
-def _heldout_rows(heldout: Path, seed: int, size: str) -> RowSet:
-    return load_rows(heldout_pages(heldout, seed, size), rows_from_page, composers=COMPOSERS)
-
-
 def heldout_rows(heldout: Path, seed: int, size: str) -> RowSet:
     """Rows of the held-out pages (reference row finder), labelled in :data:`COMPOSERS` order."""
-    return _heldout_rows(Path(heldout).resolve(), int(seed), size)
+    root = heldout_build(heldout, seed, size)
+    return _rows_of_build(root, _build_stamp(root), size)
+
+
+@functools.lru_cache(maxsize=8)
+def _rows_of_build(root: Path, stamp: tuple[int, int], size: str) -> RowSet:
+    pages = _pages_of_build(root, stamp, size)
+    return load_rows(pages, rows_from_page, composers=COMPOSERS)
 
 
 def row_finder_agreement(pages: Sequence[np.ndarray], found: Sequence[Sequence[Span]]) -> float:
@@ -158,15 +182,14 @@ def heldout_accuracy(model: keras.Model, rows: RowSet) -> dict[str, float]:
 
     A model whose output is not finite scores 0 on both.
     """
-    probabilities = np.asarray(model.predict(rows.images, verbose=0, batch_size=32))
+    probabilities = predict_rows(model, rows)
     if probabilities.shape != (len(rows), len(rows.composers)) or not np.all(
         np.isfinite(probabilities)
     ):
         return {"row": 0.0, "piece": 0.0}
     row_accuracy = float(np.mean(probabilities.argmax(axis=1) == rows.labels))
     names, predicted, _ = piece_vote(probabilities, rows.pieces)
-    truth = np.array([rows.labels[rows.pieces == name][0] for name in names])
-    return {"row": row_accuracy, "piece": float(np.mean(predicted == truth))}
+    return {"row": row_accuracy, "piece": float(np.mean(predicted == piece_labels(rows, names)))}
 
 
 def submission_accuracy(submission: Path, heldout: Path, seed: int, size: str) -> dict[str, float]:
@@ -179,16 +202,19 @@ def submission_accuracy(submission: Path, heldout: Path, seed: int, size: str) -
     """
     path = weights_file("resnet50", submission)
     stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
+    root = heldout_build(heldout, seed, size)
     return dict(
-        _submission_accuracy(
-            Path(submission).resolve(), stamp, Path(heldout).resolve(), int(seed), size
-        )
+        _submission_accuracy(Path(submission).resolve(), stamp, root, _build_stamp(root), size)
     )
 
 
 @functools.lru_cache(maxsize=4)
 def _submission_accuracy(
-    submission: Path, stamp: tuple[int, int] | None, heldout: Path, seed: int, size: str
+    submission: Path,
+    stamp: tuple[int, int] | None,
+    root: Path,
+    heldout_stamp: tuple[int, int],
+    size: str,
 ) -> tuple[tuple[str, float], ...]:
     model = load_submitted_resnet50(submission)
-    return tuple(heldout_accuracy(model, heldout_rows(heldout, seed, size)).items())
+    return tuple(heldout_accuracy(model, _rows_of_build(root, heldout_stamp, size)).items())

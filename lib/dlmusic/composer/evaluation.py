@@ -40,23 +40,23 @@ def row_accuracy(model: keras.Model, rows: RowSet) -> float:
     return float(np.mean(predict_rows(model, rows).argmax(axis=1) == rows.labels))
 
 
-def work_labels(rows: RowSet, works: Sequence[str] | np.ndarray) -> np.ndarray:
-    """The composer (label) of each named work.
+def piece_labels(rows: RowSet, pieces: Sequence[str] | np.ndarray) -> np.ndarray:
+    """The composer (label) of each named piece (a whole work, as in ``rows.pieces``).
 
     Notebook: composer, part 5 (the vote over a work's rows).
 
     Parameters
     ----------
     rows : RowSet
-        Rows holding every work in ``works``.
-    works : sequence of str
-        Work names as in ``rows.pieces`` (e.g. the vote's sorted names).
+        Rows holding every piece in ``pieces``.
+    pieces : sequence of str
+        Piece names as in ``rows.pieces`` (e.g. the vote's sorted names).
 
     Returns
     -------
-    np.ndarray, shape (n_works,), int64
+    np.ndarray, shape (n_pieces,), int64
     """
-    return np.array([rows.labels[rows.pieces == work][0] for work in works], dtype=np.int64)
+    return np.array([rows.labels[rows.pieces == piece][0] for piece in pieces], dtype=np.int64)
 
 
 def composer_table(

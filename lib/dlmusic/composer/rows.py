@@ -177,7 +177,7 @@ def row_finder_from(
         ``page -> (rows, too_tall)``.
     """
 
-    def page_rows(page: np.ndarray) -> tuple[Sequence[Span], Sequence[Span]]:
+    def rows_from_page(page: np.ndarray) -> tuple[Sequence[Span], Sequence[Span]]:
         return find_rows(range_profile(page))
 
-    return page_rows
+    return rows_from_page
