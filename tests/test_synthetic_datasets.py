@@ -13,16 +13,13 @@ from PIL import Image
 
 from dlmusic.datasets import synthetic_piano, synthetic_scores, synthetic_stems
 from dlmusic.datasets.build_cache import MANIFEST_NAME, build_once, read_manifest
-from dlmusic.datasets.piano_material import (
-    PIANO_HIGHEST_MIDI,
-    PIANO_LOWEST_MIDI,
-    piece_specs,
-)
-from dlmusic.datasets.records import STEM_NAMES
+from dlmusic.datasets.piano_material import piece_specs
+from dlmusic.datasets.records import MAESTRO_COLUMNS, STEM_NAMES, TIMBRE_COLUMN
 from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
 from dlmusic.datasets.summary import format_table, piano_summary, scores_summary, stems_summary
 from dlmusic.errors import DatasetError
 from dlmusic.synth import load_midi
+from dlmusic.transcription.constants import HIGHEST_MIDI, LOWEST_MIDI
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +64,7 @@ def test_piano_metadata_is_maestro_style_with_every_split(built):
     assert {r.split for r in records} == {"train", "validation", "test"}
     with (built["piano"] / synthetic_piano.METADATA_CSV).open() as handle:
         header = next(csv.reader(handle))
-    assert header == [
-        "canonical_composer",
-        "canonical_title",
-        "split",
-        "year",
-        "midi_filename",
-        "audio_filename",
-        "duration",
-        "timbre",
-    ]
+    assert header == [*MAESTRO_COLUMNS, TIMBRE_COLUMN]  # what the MAESTRO reader reads
     assert all(r.audio_path.is_file() and r.midi_path.is_file() for r in records)
 
 
@@ -126,7 +114,7 @@ def test_piano_notes_cover_the_keyboard_and_a_wide_velocity_range(built):
     ]
     pitches = np.array([n.pitch for n in notes])
     velocities = np.array([n.velocity for n in notes])
-    assert PIANO_LOWEST_MIDI <= pitches.min() and pitches.max() <= PIANO_HIGHEST_MIDI
+    assert LOWEST_MIDI <= pitches.min() and pitches.max() <= HIGHEST_MIDI
     assert pitches.max() - pitches.min() >= 60
     assert velocities.min() <= 30 and velocities.max() >= 110
 

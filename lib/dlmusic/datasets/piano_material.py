@@ -20,10 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pretty_midi
 
-PIANO_LOWEST_MIDI = 21
-"""A0, the piano's lowest key."""
-PIANO_HIGHEST_MIDI = 108
-"""C8, the piano's highest key."""
+from dlmusic.transcription.constants import HIGHEST_MIDI, LOWEST_MIDI
+
 CORPUS_MAX_MEASURES = 60
 """Corpus works are cut to their first measures before conversion (speed)."""
 MIN_NOTE_S = 0.05
@@ -121,9 +119,9 @@ def corpus_piece_midi(
 
 
 def _fold_to_piano(pitch: int) -> int:
-    while pitch < PIANO_LOWEST_MIDI:
+    while pitch < LOWEST_MIDI:
         pitch += 12
-    while pitch > PIANO_HIGHEST_MIDI:
+    while pitch > HIGHEST_MIDI:
         pitch -= 12
     return pitch
 
@@ -155,20 +153,44 @@ def _scale_pitches(tonic: int, mode: tuple[int, ...], n_octaves: int) -> list[in
     ]
 
 
+@dataclass(frozen=True)
+class _Strikes:
+    """Keys struck one after another: every ``step_s`` seconds, each held ``held * step_s``."""
+
+    step_s: float
+    held: float
+    velocity: float
+    velocity_sd: float
+
+    def play(
+        self,
+        pitches: list[int],
+        time: float,
+        notes: list[pretty_midi.Note],
+        rng: np.random.Generator,
+        max_duration_s: float,
+    ) -> float:
+        """Append the strikes that end before ``max_duration_s`` to ``notes``; the time after."""
+        for pitch in pitches:
+            if time + self.step_s > max_duration_s:
+                break
+            velocity = self.velocity + rng.normal(0, self.velocity_sd)
+            notes.append(_note(pitch, time, time + self.step_s * self.held, velocity))
+            time += self.step_s
+        return time
+
+
 def scales_midi(rng: np.random.Generator, max_duration_s: float) -> pretty_midi.PrettyMIDI:
     """Scales up and down in seeded keys, modes, registers, tempi and loudness."""
     notes, time = [], 0.5
     while time < max_duration_s - 2:
         mode = MAJOR if rng.random() < 0.5 else HARMONIC_MINOR
-        tonic = int(rng.integers(PIANO_LOWEST_MIDI + 3, PIANO_HIGHEST_MIDI - 30))
+        tonic = int(rng.integers(LOWEST_MIDI + 3, HIGHEST_MIDI - 30))
         step_s = rng.uniform(0.1, 0.35)
         velocity = rng.uniform(30, 115)
         pitches = _scale_pitches(tonic, mode, int(rng.integers(1, 3)))
-        for pitch in pitches + pitches[-2::-1]:
-            if time + step_s > max_duration_s:
-                break
-            notes.append(_note(pitch, time, time + step_s * 0.9, velocity + rng.normal(0, 5)))
-            time += step_s
+        run = _Strikes(step_s, held=0.9, velocity=velocity, velocity_sd=5)
+        time = run.play(pitches + pitches[-2::-1], time, notes, rng, max_duration_s)
         time += rng.uniform(0.3, 1.0)
     return piano_midi(notes)
 
@@ -177,7 +199,7 @@ def arpeggios_midi(rng: np.random.Generator, max_duration_s: float) -> pretty_mi
     """Broken chords over several octaves, with held (overlapping) notes."""
     notes, time = [], 0.5
     while time < max_duration_s - 2:
-        root = int(rng.integers(PIANO_LOWEST_MIDI + 5, PIANO_HIGHEST_MIDI - 36))
+        root = int(rng.integers(LOWEST_MIDI + 5, HIGHEST_MIDI - 36))
         chord = (0, 4, 7) if rng.random() < 0.5 else (0, 3, 7, 10)
         pitches = [root + 12 * o + c for o in range(3) for c in chord]
         step_s = rng.uniform(0.08, 0.25)
@@ -197,7 +219,7 @@ def block_chords_midi(rng: np.random.Generator, max_duration_s: float) -> pretty
     notes, time = [], 0.5
     while time < max_duration_s - 1:
         n_notes = int(rng.integers(3, 7))
-        low = int(rng.integers(PIANO_LOWEST_MIDI, PIANO_HIGHEST_MIDI - 24))
+        low = int(rng.integers(LOWEST_MIDI, HIGHEST_MIDI - 24))
         pitches = sorted(set(low + np.sort(rng.choice(24, size=n_notes, replace=False))))
         duration_s = rng.uniform(0.25, 1.5)
         velocity = rng.uniform(25, 120)
@@ -211,14 +233,11 @@ def repeated_notes_midi(rng: np.random.Generator, max_duration_s: float) -> pret
     """Fast repetitions of one key: each strike is a separate onset to find."""
     notes, time = [], 0.5
     while time < max_duration_s - 1:
-        pitch = int(rng.integers(PIANO_LOWEST_MIDI + 12, PIANO_HIGHEST_MIDI - 12))
+        pitch = int(rng.integers(LOWEST_MIDI + 12, HIGHEST_MIDI - 12))
         step_s = rng.uniform(0.09, 0.3)
         velocity = rng.uniform(40, 110)
-        for _ in range(int(rng.integers(4, 12))):
-            if time + step_s > max_duration_s:
-                break
-            notes.append(_note(pitch, time, time + step_s * 0.7, velocity + rng.normal(0, 10)))
-            time += step_s
+        run = _Strikes(step_s, held=0.7, velocity=velocity, velocity_sd=10)
+        time = run.play([pitch] * int(rng.integers(4, 12)), time, notes, rng, max_duration_s)
         time += rng.uniform(0.2, 0.8)
     return piano_midi(notes)
 
@@ -248,7 +267,7 @@ def random_polyphony_midi(
     starts = np.sort(rng.uniform(0.5, max_duration_s - 0.6, size=n_notes))
     notes = [
         _note(
-            int(rng.integers(PIANO_LOWEST_MIDI, PIANO_HIGHEST_MIDI + 1)),
+            int(rng.integers(LOWEST_MIDI, HIGHEST_MIDI + 1)),
             start,
             min(start + rng.uniform(0.1, 1.2), max_duration_s),
             rng.uniform(20, 120),
