@@ -24,7 +24,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlmusic.datasets.cli import download_parser
 from dlmusic.datasets.maestro import (
+    MAESTRO_NAME,
     download_maestro,
     fetch_maestro_subset,
     load_maestro,
@@ -36,13 +38,7 @@ from dlmusic.errors import DlmusicError
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="dataset folder (default: $DLMUSIC_DATA/maestro-v3.0.0 or ~/.cache/dlmusic/...)",
-    )
+    parser = download_parser(__doc__, MAESTRO_NAME)
     parser.add_argument(
         "--midi-only", action="store_true", help="fetch MIDI only (the 56 MB MIDI archive)"
     )
@@ -66,7 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-piece-s", type=float, default=60.0, help="with --render: seconds kept per piece"
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
 
 

@@ -17,7 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlmusic.datasets.cli import download_parser
 from dlmusic.datasets.musdb import (
+    MUSDB18HQ_NAME,
     convert_stem_mp4_to_wav,
     download_musdb18hq,
     load_musdb18hq,
@@ -29,13 +31,7 @@ from dlmusic.errors import DlmusicError
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="dataset folder (default: $DLMUSIC_DATA/musdb18hq or ~/.cache/dlmusic/...)",
-    )
+    parser = download_parser(__doc__, MUSDB18HQ_NAME)
     parser.add_argument(
         "--from-stem-mp4",
         type=Path,
@@ -46,7 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--subset", choices=STEM_SUBSETS, default=None, help="convert (and count) only this subset"
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from dlmusic.datasets.paths import data_dir
 from dlmusic.datasets.summary import format_table, piano_summary, scores_summary, stems_summary
@@ -49,6 +50,27 @@ def summary(size: str) -> str:
             ),
         ]
     )
+
+
+def download_parser(description: str, folder: str) -> argparse.ArgumentParser:
+    """The options every download script shares: ``--root`` and ``--no-progress``.
+
+    Parameters
+    ----------
+    description : str
+        The script's docstring; its first line is the help's description.
+    folder : str
+        The dataset's folder name under the data folder (the default ``--root``).
+    """
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help=f"dataset folder (default: $DLMUSIC_DATA/{folder} or ~/.cache/dlmusic/{folder})",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
