@@ -67,6 +67,8 @@ T = TypeVar("T")
 def mode() -> str:
     """The current run mode: ``"quick"``, ``"full"`` or ``"grading"``.
 
+    Notebook: transcription, vocals, composer, problem_set (setup: ``course.mode``).
+
     ``grading`` whenever nbgrader is executing the notebook; otherwise
     ``$DLMUSIC_MODE``, defaulting to ``full``.
 
@@ -85,6 +87,8 @@ def mode() -> str:
 
 def by_mode(*, quick: T, full: T, grading: T | None = None) -> T:
     """Pick a setting by run mode; ``grading`` falls back to ``quick``.
+
+    Notebook: transcription, vocals, composer (data sizes and training budgets).
 
     Examples
     --------
@@ -132,13 +136,18 @@ def seed_everything(seed: int) -> None:
 
 
 def is_colab() -> bool:
-    """True inside a Google Colab runtime."""
+    """True inside a Google Colab runtime.
+
+    Notebook: transcription, vocals, composer, problem_set (through :func:`setup_notebook`).
+    """
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
 @contextlib.contextmanager
 def native_stderr_silenced() -> Iterator[None]:
     """Send what C and C++ libraries write to file descriptor 2 to ``/dev/null`` for a while.
+
+    Notebook: transcription, vocals, composer (setup: importing Keras).
 
     TensorFlow logs from C++ while it loads (oneDNN, CUDA probing, CPU
     features), straight to the process's stderr, where Python's ``warnings``
@@ -202,6 +211,9 @@ def _checked_repository(repository: str) -> str:
 def install_system_packages_on_colab() -> bool:
     """Install FluidSynth and the soundfonts with apt on Colab, once per runtime.
 
+    Notebook: transcription, vocals, composer, problem_set (through :func:`setup_notebook`, on
+    Colab).
+
     The soundfonts beyond FluidR3 (:data:`COLAB_EXTRA_SOUNDFONTS`) are installed one by
     one, and one the runtime's distribution lacks is reported and skipped.
 
@@ -230,6 +242,9 @@ def install_system_packages_on_colab() -> bool:
 @dataclass(frozen=True)
 class NotebookContext:
     """What a notebook needs to know about where and how it runs.
+
+    Notebook: transcription, vocals, composer, problem_set (``course``, from the setup cell to the
+    hand-in cell).
 
     Attributes
     ----------
@@ -281,6 +296,9 @@ class NotebookContext:
 def mount_drive_on_colab(assignment: str) -> Path | None:
     """Mount Google Drive on Colab and move into ``MyDrive/dlmusic/<assignment>``.
 
+    Notebook: transcription, vocals, composer, problem_set (through :func:`setup_notebook`, on
+    Colab).
+
     Weights, training logs and checkpoints written to the current folder then
     survive a disconnect (Colab's ``/content`` does not). Colab asks the student
     for permission once per runtime; if it is refused, nothing changes.
@@ -310,6 +328,8 @@ def setup_notebook(
     assignment: str, *, seed: int = 0, verbose: bool = True, drive: bool = True
 ) -> NotebookContext:
     """The notebook's first call: install on Colab, seed, and report the run mode.
+
+    Notebook: transcription, vocals, composer, problem_set (the setup cell).
 
     On Colab, the system packages (FluidSynth and a soundfont) are installed
     on first use, and (with ``drive``) Google Drive is mounted and becomes the

@@ -28,6 +28,8 @@ from dlmusic.errors import SampleRateError
 def play(audio: np.ndarray, sr: int, *, normalize: bool = True) -> Audio:
     """An inline audio player for ``audio``.
 
+    Notebook: transcription, the data; vocals, part 1 (and wherever a clip is heard).
+
     Parameters
     ----------
     audio : np.ndarray, shape (n_samples,) or (n_channels, n_samples)
@@ -66,7 +68,11 @@ PLAYER_MIN_WIDTH_PX = 220
 
 @dataclass(frozen=True)
 class LabelledClip:
-    """One titled clip of :class:`AudioComparison`, encoded as 16-bit PCM WAV."""
+    """One titled clip of :class:`AudioComparison`, encoded as 16-bit PCM WAV.
+
+    Notebook: transcription, parts 6 and 7; vocals, part 6; problem_set, 1.5 (inside
+    :class:`AudioComparison`).
+    """
 
     title: str
     wav: bytes
@@ -76,6 +82,9 @@ class LabelledClip:
 @dataclass(frozen=True)
 class AudioComparison:
     """Labelled players side by side, shown by Jupyter as static HTML.
+
+    Notebook: transcription, parts 6 and 7; vocals, part 6; problem_set, 1.5 (what
+    :func:`compare_players` shows).
 
     Attributes
     ----------
@@ -107,6 +116,9 @@ def compare_players(
     clips: Mapping[str, np.ndarray], sr: int, *, normalize: bool = True
 ) -> AudioComparison:
     """Labelled players side by side, e.g. reference / prediction / augmented.
+
+    Notebook: transcription, parts 6 and 7 (predictions, augmentations); vocals, part 6 (estimates
+    against the truth); problem_set, 1.5 (harmonic and percussive parts).
 
     Parameters
     ----------

@@ -82,6 +82,8 @@ def plot_piano_roll(
 ) -> Figure:
     """Draw notes as a piano roll; with an estimate, colour hits, misses and false alarms.
 
+    Notebook: transcription, the data and part 6 (notes found against the reference).
+
     An estimated note is drawn as a hit when some reference note of the same
     pitch (within 50 cents) starts within ``onset_tolerance_s`` of it (and, with
     ``with_offsets``, ends within 20 % of that note's duration, at least 50 ms);
@@ -248,6 +250,9 @@ def plot_spectrogram(
 ) -> Figure:
     """Show a magnitude spectrogram (STFT or CQT) as an image with a labelled colourbar.
 
+    Notebook: transcription, part 1 (three CQTs of a clip); vocals, parts 1 and 2 (spectrograms and
+    masks); problem_set, 1.3 to 1.5.
+
     Parameters
     ----------
     spec : np.ndarray, shape (n_bins, n_frames)
@@ -331,6 +336,8 @@ def plot_waveform(
 ) -> Figure:
     """Draw the waveform the model hears: amplitude against time in seconds.
 
+    Notebook: vocals, part 1 (what the model hears).
+
     Parameters
     ----------
     audio : np.ndarray, shape (n_samples,) or (n_channels, n_samples)
@@ -371,6 +378,8 @@ def plot_waveform(
 
 def plot_training_curves(csv_path: str | Path, *, title: str | None = None) -> Figure:
     """One panel per metric of a Keras ``CSVLogger`` file: training and validation lines.
+
+    Notebook: transcription, part 5; vocals, part 5; composer, part 3 (each training run's log).
 
     Parameters
     ----------
@@ -457,6 +466,8 @@ def _cell(text: str | None) -> float:
 def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """Count (true, predicted) class pairs.
 
+    Notebook: composer, part 4 (inside :func:`plot_confusion_matrix`).
+
     Parameters
     ----------
     y_true, y_pred : np.ndarray, shape (n_examples,)
@@ -506,6 +517,8 @@ def plot_confusion_matrix(
     title: str | None = None,
 ) -> Figure:
     """Annotated confusion matrix: rows are true classes, columns predicted classes.
+
+    Notebook: composer, part 4 (which composers are confused).
 
     Parameters
     ----------
