@@ -55,12 +55,11 @@ import numpy as np
 
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
-from dlmusic.transcription.training import training_callbacks
 from dlmusic.vocals.baselines import choose_cutoff, high_pass_mask, mean_ratio_mask
 from dlmusic.vocals.data import FrameSequences, TrackCache, fixed_sequences, load_stems
-from dlmusic.vocals.metrics import mean_scores, mixture_as_estimate, separation_scores
-from dlmusic.vocals.model import compile_mask_estimator
-from dlmusic.vocals.stft import N_BINS, n_frames
+from dlmusic.vocals.estimates import estimates_from_masks, oracle_estimates
+from dlmusic.vocals.metrics import mean_scores, mixture_as_estimate, track_scores
+from dlmusic.vocals.model import fit_mask_network
 from dlmusic_instructor.references.vocals import (
     build_model,
     ideal_binary_mask,
@@ -117,49 +116,26 @@ def train(
         validation_tracks, cache=cache, mask=MASKS[target], weighting=weighting
     )
     name = f"vocals_{target}_mask" + ("" if weighting == "energy" else f"_{weighting}")
-    model = compile_mask_estimator(build_model(name=name))
+    model = build_model(name=name)
     start = time.perf_counter()
-    model.fit(
+    fit_mask_network(
+        model,
         data,
+        weights_file=args.weights_dir / f"{name}.weights.h5",
         validation_data=validation,
         epochs=args.epochs,
-        callbacks=training_callbacks(args.weights_dir, name),
-        verbose=2,
     )
-    seconds = time.perf_counter() - start
-    best = args.weights_dir / f"{name}.weights.h5"
-    if best.is_file():
-        model.load_weights(best)
-    return model, seconds
+    return model, time.perf_counter() - start
 
 
-def separate_with(model: keras.Model, song) -> dict[str, np.ndarray]:
-    return separate_track(model, song.mixture)
+def separate_songs(model: keras.Model, songs) -> list[dict[str, np.ndarray]]:
+    """``separate_track`` of every song's mixture with ``model``."""
+    return [separate_track(model, song.mixture) for song in songs]
 
 
-def oracle(song, kind: str) -> dict[str, np.ndarray]:
-    vocals, accompaniment = stft(song.vocals), stft(song.accompaniment)
-    mask = (ideal_binary_mask if kind == "ibm" else ideal_ratio_mask)(vocals, accompaniment)
-    return from_mask(song, mask)
-
-
-def from_mask(song, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Vocals and accompaniment of ``song`` with a fixed ``mask`` (broadcast over frames)."""
-    mask = np.broadcast_to(mask, (N_BINS, n_frames(song.mixture.size)))
-    return {
-        "vocals": masked_estimate(song.mixture, mask),
-        "accompaniment": masked_estimate(song.mixture, 1.0 - mask),
-    }
-
-
-def score(songs, estimate) -> tuple[dict, list[float]]:
+def score(songs, estimates_per_song) -> tuple[dict, list[float]]:
     """Mean BSS Eval scores over ``songs`` and each song's vocal SDR."""
-    per_track = [
-        separation_scores(
-            {"vocals": song.vocals, "accompaniment": song.accompaniment}, estimate(song)
-        )
-        for song in songs
-    ]
+    per_track = track_scores(songs, estimates_per_song)
     return mean_scores(per_track), [scores["vocals"]["sdr"] for scores in per_track]
 
 
@@ -232,21 +208,22 @@ def main() -> int:
     untrained = build_model()
 
     songs = [load_stems(track).excerpt(args.eval_s) for track in test_tracks]
+    fixed_masks = {"best_fixed_mask": high_pass_mask(cutoff_hz, 1), "mean_irm_mask": average_irm}
     systems = {
-        "mixture": lambda song: mixture_as_estimate(song.mixture),
-        "best_fixed_mask": lambda song: from_mask(
-            song, high_pass_mask(cutoff_hz, n_frames(song.mixture.size))
-        ),
-        "mean_irm_mask": lambda song: from_mask(song, average_irm),
-        "untrained_network": lambda song: separate_track(untrained, song.mixture),
-        "oracle_ibm": lambda song: oracle(song, "ibm"),
-        "oracle_irm": lambda song: oracle(song, "irm"),
-        **{f"network_{label}": partial(separate_with, models[label]) for label in models},
+        "mixture": lambda: [mixture_as_estimate(song.mixture) for song in songs],
+        **{
+            name: partial(estimates_from_masks, songs, [column] * len(songs), masked_estimate)
+            for name, column in fixed_masks.items()
+        },
+        "untrained_network": lambda: [separate_track(untrained, song.mixture) for song in songs],
+        "oracle_ibm": partial(oracle_estimates, songs, ideal_binary_mask, stft, masked_estimate),
+        "oracle_irm": partial(oracle_estimates, songs, ideal_ratio_mask, stft, masked_estimate),
+        **{f"network_{label}": partial(separate_songs, models[label], songs) for label in models},
     }
     scores, per_track = {}, {}
-    for name, estimate in systems.items():
+    for name, estimates in systems.items():
         start = time.perf_counter()
-        scores[name], per_track[name] = score(songs, estimate)
+        scores[name], per_track[name] = score(songs, estimates())
         print(f"scored {name} in {time.perf_counter() - start:.0f} s", flush=True)
 
     mixture_sdr = scores["mixture"]["vocals"]["sdr"]

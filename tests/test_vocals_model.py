@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 
@@ -14,8 +18,10 @@ from dlmusic.vocals.model import (
 )
 from dlmusic.vocals.stft import N_BINS, n_frames
 from dlmusic_instructor.heldout import vocals as heldout
+from dlmusic_instructor.references import vocals as reference
 from dlmusic_instructor.references.vocals import build_model, predict_mask, separate_track
 
+ROOT = Path(__file__).resolve().parents[1]
 SR = 22050
 
 
@@ -24,8 +30,23 @@ def model():
     return build_model()
 
 
-def test_the_reference_network_has_about_300k_parameters(model):
-    assert count_trainable_parameters(model) == 297_603
+def layer_table() -> dict[str, int]:
+    """``{layer name: parameters}`` of the table part 5 of the solution notebook shows."""
+    notebook = nbformat.read(ROOT / "solutions" / "vocals" / "vocals.ipynb", as_version=4)
+    (table,) = [cell.source for cell in notebook.cells if "| layer (name) |" in cell.source]
+    rows = re.findall(r"^\| `(\w+)` \|.*\| ([\d,]+)[^|]*\|$", table, flags=re.MULTILINE)
+    return {name: int(count.replace(",", "")) for name, count in rows}
+
+
+def test_the_reference_network_has_the_layers_and_counts_of_the_notebooks_table(model):
+    table = layer_table()
+    assert list(table) == ["log_magnitude", "input_norm", "frame_encoder", "context", "mask"]
+    assert {name: model.get_layer(name).count_params() for name in table} == table
+    assert model.count_params() == sum(table.values()) == reference.TOTAL_PARAMETERS
+    # batch normalisation's moving mean and variance (2 x 513) are weights no gradient touches
+    trainable = count_trainable_parameters(model)
+    assert trainable == sum(table.values()) - 2 * N_BINS == reference.TRAINABLE_PARAMETERS
+    assert 250_000 <= trainable <= 350_000, "the notebook promises about 300,000 parameters"
 
 
 def test_masks_for_any_number_of_frames_lie_in_0_1(model):

@@ -42,6 +42,7 @@ import numpy as np
 
 from dlmusic.audio import SAMPLE_RATE_HZ
 from dlmusic.vocals.data import FRAME_PROBLEMS
+from dlmusic.vocals.model import weighted_mask_loss
 from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS
 from dlmusic_instructor.checks import (
     Check,
@@ -508,11 +509,12 @@ def judge_separate_track(run: ProbeRun) -> float | tuple[float, str] | None:
 
 BUILD_MODEL_PROBE = f"""\
 import numpy as _np
+from dlmusic.vocals.model import count_trainable_parameters as _count
 _model = build_model()
 _model.save_weights(str(probe_dir / {MODEL_WEIGHTS!r}))
 outputs = {{
     "mask": _np.asarray(_model(inputs["magnitude"], training=False)),
-    "trainable": int(sum(int(_np.prod(_w.shape)) for _w in _model.trainable_weights)),
+    "trainable": _count(_model),
 }}
 """
 
@@ -590,17 +592,6 @@ def overfit_inputs(context: Context) -> dict[str, np.ndarray]:
         ys.append(reference.ideal_ratio_mask(vocals, accompaniment).T)
     x = np.stack(xs).astype(np.float32)
     return {"x": x, "y": np.stack(ys).astype(np.float32), "w": (x**2).astype(np.float32)}
-
-
-def weighted_mask_loss(model, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-    """The notebook's loss, ``mean(w (m_hat - m)^2)``, as training computes it.
-
-    In training mode batch normalisation uses the batch's own statistics, as
-    during the 50 steps; its moving averages have moved only
-    ``1 - 0.99^50 = 39%`` of the way towards them by then.
-    """
-    prediction = np.asarray(model(x, training=True), dtype=np.float64)
-    return float(np.mean(w * (prediction - y) ** 2))
 
 
 def judge_overfit(run: ProbeRun) -> float | tuple[float, str] | None:

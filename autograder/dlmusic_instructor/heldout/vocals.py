@@ -25,9 +25,9 @@ from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthet
 from dlmusic.errors import DlmusicError
 from dlmusic.vocals.baselines import high_pass_mask
 from dlmusic.vocals.data import TrackStems, load_stems
-from dlmusic.vocals.metrics import mixture_as_estimate, separation_scores
+from dlmusic.vocals.estimates import estimate_from_mask
+from dlmusic.vocals.metrics import mixture_as_estimate, references, separation_scores
 from dlmusic.vocals.model import weights_file
-from dlmusic.vocals.stft import HOP_SAMPLES
 from dlmusic_instructor.heldout import refuse_unfit_weights_file
 from dlmusic_instructor.references.vocals import build_model, masked_estimate, separate_track
 
@@ -88,13 +88,7 @@ def submitted_model(submission: Path, target: str) -> keras.Model:
 
 @functools.cache
 def _mixture_sdr(track: TrackStems) -> float:
-    return separation_scores(_references(track), mixture_as_estimate(track.mixture))["vocals"][
-        "sdr"
-    ]
-
-
-def _references(track: TrackStems) -> dict[str, np.ndarray]:
-    return {"vocals": track.vocals, "accompaniment": track.accompaniment}
+    return separation_scores(references(track), mixture_as_estimate(track.mixture))["vocals"]["sdr"]
 
 
 def high_pass_improvement(tracks: list[TrackStems], cutoff_hz: float) -> float:
@@ -111,14 +105,8 @@ def high_pass_improvement(tracks: list[TrackStems], cutoff_hz: float) -> float:
 def _high_pass_improvement(tracks: tuple[TrackStems, ...], cutoff_hz: float) -> float:
     gains = []
     for track in tracks:
-        mask = high_pass_mask(cutoff_hz, 1 + track.mixture.size // HOP_SAMPLES)
-        estimate = {
-            "vocals": masked_estimate(track.mixture, mask),
-            "accompaniment": masked_estimate(track.mixture, 1.0 - mask),
-        }
-        gain = separation_scores(_references(track), estimate)["vocals"]["sdr"] - _mixture_sdr(
-            track
-        )
+        estimate = estimate_from_mask(track.mixture, high_pass_mask(cutoff_hz, 1), masked_estimate)
+        gain = separation_scores(references(track), estimate)["vocals"]["sdr"] - _mixture_sdr(track)
         if not math.isnan(gain):
             gains.append(max(gain, -100.0))
     return float(np.mean(gains)) if gains else float("nan")
@@ -133,7 +121,7 @@ def vocal_sdr_improvement(model: keras.Model, tracks: list[TrackStems]) -> float
     gains = []
     for track in tracks:
         estimate = separate_track(model, track.mixture)
-        ours = separation_scores(_references(track), estimate)["vocals"]["sdr"]
+        ours = separation_scores(references(track), estimate)["vocals"]["sdr"]
         gain = ours - _mixture_sdr(track)
         if not math.isnan(gain):
             gains.append(max(gain, -100.0))

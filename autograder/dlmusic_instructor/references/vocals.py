@@ -63,6 +63,13 @@ def stft(audio: np.ndarray) -> np.ndarray:
     ------
     ChannelError, EmptyAudioError, NonFiniteAudioError
         Not mono, empty, or holding NaN / infinite samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = stft(np.zeros(22050, np.float32))
+    >>> X.shape, X.dtype
+    ((513, 87), dtype('complex64'))
     """
     validate_audio(audio, mono=True)
     return librosa.stft(
@@ -75,7 +82,15 @@ def stft(audio: np.ndarray) -> np.ndarray:
 
 
 def spectrogram(audio: np.ndarray) -> np.ndarray:
-    """Magnitude of :func:`stft`, shape ``(N_BINS, n_frames)``, float32."""
+    """Magnitude of :func:`stft`, shape ``(N_BINS, n_frames)``, float32.
+
+    Examples
+    --------
+    >>> import librosa
+    >>> tone = librosa.tone(440.0, sr=22050, duration=1.0)
+    >>> int(spectrogram(tone).mean(axis=1).argmax())  # bins 21.5 Hz apart
+    20
+    """
     return np.abs(stft(audio)).astype(np.float32)
 
 
@@ -108,6 +123,12 @@ def ideal_binary_mask(
     -------
     np.ndarray, shape (n_bins, n_frames), float32
         0 or 1; 0 where both stems are silent, 1 where only the accompaniment is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ideal_binary_mask(np.array([[1.0, 0.0, 0.0, 2.0]]), np.array([[0.5, 0.0, 1.0, 0.0]]))
+    array([[1., 0., 0., 1.]], dtype=float32)
     """
     vocals, accompaniment = _magnitudes(vocals, accompaniment)
     return (vocals > accompaniment * 10.0 ** (threshold_db / 20.0)).astype(np.float32)
@@ -129,6 +150,15 @@ def ideal_ratio_mask(
     -------
     np.ndarray, shape (n_bins, n_frames), float32
         In [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vocals, accompaniment = np.array([[3.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 1.0]])
+    >>> ideal_ratio_mask(vocals, accompaniment)
+    array([[0.75, 0.  , 0.5 ]], dtype=float32)
+    >>> ideal_ratio_mask(vocals, accompaniment, power=2.0)
+    array([[0.9, 0. , 0.5]], dtype=float32)
     """
     if not power > 0:
         raise ValueError(f"power must be positive, got {power}")
@@ -151,6 +181,14 @@ def masked_estimate(mixture: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns
     -------
     np.ndarray, shape (n_samples,), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mixture = np.random.default_rng(0).standard_normal(2000).astype(np.float32)
+    >>> ones = np.ones((N_BINS, 1 + mixture.size // HOP_SAMPLES))
+    >>> bool(np.allclose(masked_estimate(mixture, ones), mixture, atol=1e-4))
+    True
     """
     mixture_stft = stft(mixture)
     mask = np.asarray(mask)
@@ -176,6 +214,19 @@ def malformed_frames(
         ``SILENT_FRAME_MAGNITUDE``) and ``"stems_do_not_sum"`` (a finite,
         non-silent frame with ``||X - V - A|| > MISMATCH_TOLERANCE ||X||``);
         never two True for one frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vocals = np.ones((N_BINS, 4), complex)
+    >>> accompaniment = np.ones((N_BINS, 4), complex)
+    >>> mixture = vocals + accompaniment
+    >>> mixture[:, 1] = np.nan
+    >>> mixture[:, 2] = vocals[:, 2] = accompaniment[:, 2] = 0
+    >>> mixture[:, 3] *= 2
+    >>> {problem: np.flatnonzero(frames).tolist()
+    ...  for problem, frames in malformed_frames(mixture, vocals, accompaniment).items()}
+    {'non_finite': [1], 'silent': [2], 'stems_do_not_sum': [3]}
     """
     shapes = {np.shape(mixture_stft), np.shape(vocals_stft), np.shape(accompaniment_stft)}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:
@@ -192,7 +243,19 @@ def malformed_frames(
 
 
 def predict_mask(model, mixture: np.ndarray) -> np.ndarray:
-    """``model``'s vocal mask for a whole mono mixture, shape ``(N_BINS, n_frames)``, in [0, 1]."""
+    """``model``'s vocal mask for a whole mono mixture, shape ``(N_BINS, n_frames)``, in [0, 1].
+
+    The mask :func:`separate_track` applies (NaN becomes 0, values are clipped to [0, 1]).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def everything(magnitude, training=False):  # keeps every cell, and more
+    ...     return np.full(magnitude.shape, 1.5)
+    >>> mask = predict_mask(everything, np.zeros(1024, np.float32))
+    >>> mask.shape, float(mask.max())
+    ((513, 5), 1.0)
+    """
     magnitude = np.abs(stft(mixture)).T[np.newaxis]
     mask = np.asarray(model(magnitude, training=False))[0].T
     return np.clip(np.nan_to_num(mask, nan=0.0), 0.0, 1.0)
@@ -212,6 +275,18 @@ def separate_track(model, mixture: np.ndarray) -> dict[str, np.ndarray]:
     dict
         ``"vocals"`` and ``"accompaniment"``, each ``(n_samples,)`` float32, and the
         ``"mask"``, ``(N_BINS, n_frames)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def half(magnitude, training=False):
+    ...     return np.full(magnitude.shape, 0.5)
+    >>> mixture = np.random.default_rng(0).standard_normal(3000).astype(np.float32)
+    >>> parts = separate_track(half, mixture)
+    >>> bool(np.allclose(parts["vocals"], mixture / 2, atol=1e-4))
+    True
+    >>> bool(np.allclose(parts["vocals"] + parts["accompaniment"], mixture, atol=1e-4))
+    True
     """
     mask = predict_mask(model, mixture)
     return {
@@ -247,6 +322,14 @@ def build_model(hidden_units: int = HIDDEN_UNITS, name: str = "mask_estimator") 
         Input ``(batch, n_frames, 513)`` mixture magnitudes (any ``n_frames``);
         output ``(batch, n_frames, 513)`` vocal mask in [0, 1]; 297,603 trainable
         parameters with the default width.
+
+    Examples
+    --------
+    >>> model = build_model()
+    >>> [layer.name for layer in model.layers[1:]]
+    ['log_magnitude', 'input_norm', 'frame_encoder', 'context', 'mask']
+    >>> model.count_params() == TOTAL_PARAMETERS
+    True
     """
     magnitude = keras.Input(shape=(None, N_BINS), name="mixture_magnitude")
     features = LogMagnitude(name="log_magnitude")(magnitude)
@@ -276,6 +359,18 @@ def overfit_one_batch(model: keras.Model, batch: tuple, steps: int = 50) -> list
     -------
     list of float
         The training loss of each step (``steps`` values).
+
+    Examples
+    --------
+    >>> import keras
+    >>> import numpy as np
+    >>> from dlmusic.vocals.model import compile_mask_estimator
+    >>> keras.utils.set_random_seed(0)
+    >>> x = np.random.default_rng(0).uniform(0, 2, (2, 8, N_BINS)).astype(np.float32)
+    >>> batch = (x, (x > 1).astype(np.float32), x**2)  # magnitudes, target masks, weights
+    >>> losses = overfit_one_batch(compile_mask_estimator(build_model()), batch, steps=20)
+    >>> len(losses), losses[-1] < losses[0]
+    (20, True)
     """
     x, y, w = batch
     return [float(model.train_on_batch(x, y, sample_weight=w)) for _ in range(steps)]

@@ -13,7 +13,8 @@ songs only and then applied to every frame of a test song alike:
   share of each bin.
 
 A network whose SDR is not clearly above these has learned a frequency
-response, not the voice.
+response, not the voice. Part 2 also shows a wrong target,
+:func:`naive_vocal_mask`: the cells where the voice alone is loud.
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ from dlmusic.vocals.stft import N_BINS, N_FFT
 CUTOFFS_HZ = (0.0, 100.0, 150.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1200.0, 2000.0, 3000.0)
 """The high-pass cutoffs :func:`choose_cutoff` tries, in Hz (0: keep everything)."""
 
+NAIVE_RANGE_DB = 40.0
+""":func:`naive_vocal_mask` keeps the cells within this many dB of the loudest vocal cell."""
+
 STFT = Callable[[np.ndarray], np.ndarray]
 MaskFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def high_pass_mask(cutoff_hz: float, n_frames: int) -> np.ndarray:
     """1 for every bin at or above ``cutoff_hz``, 0 below, in every frame.
+
+    Notebook: vocals, part 4 (the best fixed frequency mask).
 
     Parameters
     ----------
@@ -63,6 +69,8 @@ def high_pass_mask(cutoff_hz: float, n_frames: int) -> np.ndarray:
 def signal_to_error_db(vocals: np.ndarray, estimate: np.ndarray) -> float:
     """``10 log10(sum |V|^2 / sum |V - estimate|^2)``: a quick SDR without BSS Eval's filter.
 
+    Notebook: vocals, part 4 (how :func:`choose_cutoff` ranks the cutoffs).
+
     Parameters
     ----------
     vocals, estimate : np.ndarray, shape (N_BINS, n_frames)
@@ -77,6 +85,8 @@ def choose_cutoff(
     songs: Sequence[TrackStems], stft: STFT, cutoffs_hz: Sequence[float] = CUTOFFS_HZ
 ) -> tuple[float, dict[float, float]]:
     """The high-pass cutoff with the best mean vocal signal-to-error ratio on ``songs``.
+
+    Notebook: vocals, part 4.
 
     Parameters
     ----------
@@ -113,6 +123,8 @@ def choose_cutoff(
 def mean_ratio_mask(songs: Sequence[TrackStems], stft: STFT, mask: MaskFunction) -> np.ndarray:
     """The ``mask`` (an ideal ratio mask) averaged over every frame of ``songs``, per bin.
 
+    Notebook: vocals, part 4.
+
     Parameters
     ----------
     songs : sequence of TrackStems
@@ -135,3 +147,33 @@ def mean_ratio_mask(songs: Sequence[TrackStems], stft: STFT, mask: MaskFunction)
         total += values.sum(axis=1)
         frames += values.shape[1]
     return (total / frames).astype(np.float32)[:, np.newaxis]
+
+
+def naive_vocal_mask(vocals_stft: np.ndarray, range_db: float = NAIVE_RANGE_DB) -> np.ndarray:
+    """1 where the voice is loud, within ``range_db`` of its loudest cell: the wrong target.
+
+    Notebook: vocals, part 2 (the naive mask, heard and scored next to the IBM).
+
+    It asks whether the voice is loud, not whether it is louder than the
+    accompaniment in that cell, so applied to the mixture it keeps the
+    accompaniment wherever the voice has energy.
+
+    Parameters
+    ----------
+    vocals_stft : np.ndarray, shape (N_BINS, n_frames)
+        STFT (complex) or magnitudes of the vocals alone.
+    range_db : float
+        Cells quieter than the loudest by more than this are 0.
+
+    Returns
+    -------
+    np.ndarray, shape (N_BINS, n_frames), float32
+        0 or 1.
+
+    Examples
+    --------
+    >>> naive_vocal_mask(np.array([[1.0, 0.1, 0.001]]), range_db=40.0)
+    array([[1., 1., 0.]], dtype=float32)
+    """
+    magnitude = np.abs(np.asarray(vocals_stft))
+    return (magnitude > magnitude.max() * 10 ** (-range_db / 20)).astype(np.float32)

@@ -72,6 +72,8 @@ METADATA_COLUMNS = ("name", "subset", "duration_s", "sample_rate_hz", "channels"
 class TrackInfo:
     """One line of the metadata CSV: what a track's header says.
 
+    Notebook: vocals, part 3 (a row of ``vocals_tracks.csv``).
+
     ``n_frames`` counts STFT frames after resampling to 22050 Hz.
     """
 
@@ -85,6 +87,8 @@ class TrackInfo:
 
 def track_metadata(tracks: Sequence[StemTrack], csv_path: str | Path) -> list[TrackInfo]:
     """Metadata of ``tracks``, read from ``csv_path`` if it lists exactly them, else written there.
+
+    Notebook: vocals, part 3 (the metadata CSV).
 
     Only the headers of the ``mixture.wav`` files are read (no decoding).
 
@@ -132,6 +136,8 @@ def track_metadata(tracks: Sequence[StemTrack], csv_path: str | Path) -> list[Tr
 def read_track_metadata(csv_path: str | Path) -> list[TrackInfo]:
     """The :class:`TrackInfo` rows of a metadata CSV written by :func:`track_metadata`.
 
+    Notebook: vocals, part 3 (how ``track_metadata`` reads its cached CSV back).
+
     Raises
     ------
     DatasetError
@@ -164,7 +170,10 @@ def read_track_metadata(csv_path: str | Path) -> list[TrackInfo]:
 
 @dataclass(frozen=True, eq=False)
 class TrackStems:
-    """The three stems of one track, mono float32 at 22050 Hz, all of one length."""
+    """The three stems of one track, mono float32 at 22050 Hz, all of one length.
+
+    Notebook: vocals, parts 1 to 6 (every song: ``example``, ``test_songs``).
+    """
 
     name: str
     mixture: np.ndarray
@@ -190,6 +199,8 @@ class TrackStems:
 
 def check_stems(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray) -> None:
     """Raise a clear error unless the three stems are mono and of one length.
+
+    Notebook: vocals, part 3 (what every ``TrackStems`` checks).
 
     Non-finite samples are allowed here: :meth:`TrackSpectra.from_stems` finds
     and drops the frames they spoil.
@@ -223,7 +234,10 @@ def check_stems(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarr
 
 
 def load_stems(track: StemTrack) -> TrackStems:
-    """Decode a track's mixture, vocals and accompaniment (mono, 22050 Hz)."""
+    """Decode a track's mixture, vocals and accompaniment (mono, 22050 Hz).
+
+    Notebook: vocals, parts 1, 2 and 4 (``example``, ``test_songs``, ``training_songs``).
+    """
     return TrackStems(
         name=track.name,
         mixture=track.load("mixture"),
@@ -235,6 +249,8 @@ def load_stems(track: StemTrack) -> TrackStems:
 @dataclass(frozen=True, eq=False)
 class TrackSpectra:
     """A decoded track as the sampler needs it: STFTs, frame-major.
+
+    Notebook: vocals, part 3 (a decoded song in the cache).
 
     Attributes
     ----------
@@ -340,6 +356,8 @@ def _frame_problems(problems: Mapping[str, np.ndarray], count: int) -> dict[str,
 def target_mask(mask: MaskFunction, vocals: np.ndarray, accompaniment: np.ndarray) -> np.ndarray:
     """``mask`` of two frame-major STFTs, shape ``(n_frames, n_bins)`` float32.
 
+    Notebook: vocals, part 3 (the targets of each batch, from your masks).
+
     ``mask`` (an ideal mask of part 2) is called on the ``(n_bins, n_frames)``
     transposes, as its docstring expects, and its answer transposed back.
 
@@ -362,6 +380,8 @@ def remixed_sequence(
     vocals: np.ndarray, accompaniment: np.ndarray, vocal_gain_db: float, mask: MaskFunction
 ) -> tuple[np.ndarray, np.ndarray]:
     """A new mixture of two stems' STFTs and its ideal mask.
+
+    Notebook: vocals, part 3 (remixing).
 
     Parameters
     ----------
@@ -396,6 +416,8 @@ def _frames_touching(bad_samples: np.ndarray, count: int) -> np.ndarray:
 
 class TrackCache:
     """An LRU cache of decoded tracks (:class:`TrackSpectra`), keyed by track folder.
+
+    Notebook: vocals, part 3 (the LRU cache of decoded songs).
 
     Decoding and transforming a track costs far more than slicing a batch
     out of it, so the sampler asks this cache; the least recently used
@@ -463,6 +485,8 @@ def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
 def energy_weights(mixture_magnitude: np.ndarray, weighting: str = "energy") -> np.ndarray:
     """Each STFT cell's weight in the mask loss.
 
+    Notebook: vocals, part 5 (each cell's weight ``w`` in the mask loss).
+
     With ``"energy"`` the weight is ``|X|^2``, the mixture's energy in the
     cell: a squared mask error ``(m_hat - m)^2`` weighted this way is the
     squared error of the masked magnitudes, ``(m_hat |X| - m |X|)^2``, so
@@ -488,6 +512,8 @@ def energy_weights(mixture_magnitude: np.ndarray, weighting: str = "energy") -> 
 
 class FrameSequences(keras.utils.PyDataset):
     """Batches of ``SEQUENCE_FRAMES`` consecutive usable frames and their ideal masks.
+
+    Notebook: vocals, parts 3 and 5 (``pipeline``: the training batches).
 
     Each batch draws tracks (with probability proportional to their number
     of usable sequences) and a random start in each, seeded by
@@ -635,6 +661,8 @@ def fixed_sequences(
     sequence_frames: int = SEQUENCE_FRAMES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Consecutive, non-overlapping usable sequences of ``tracks`` (validation data).
+
+    Notebook: vocals, parts 3 and 5 (``validation``: the sequences that pick the best epoch).
 
     ``cache``, ``mask`` and ``weighting`` are as for :class:`FrameSequences`.
 

@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import mir_eval
 import numpy as np
 
 from dlmusic.audio import SAMPLE_RATE_HZ, validate_audio
 from dlmusic.errors import AudioError
+
+if TYPE_CHECKING:  # the data module loads Keras; scoring needs only the stems
+    from dlmusic.vocals.data import TrackStems
 
 SOURCES = ("vocals", "accompaniment")
 """The two sources every score is computed for, in this order."""
@@ -65,6 +69,8 @@ def segment_scores(
     segment_s: float = SEGMENT_S,
 ) -> dict[str, dict[str, np.ndarray]]:
     """SDR, SIR and SAR of every scorable segment.
+
+    Notebook: vocals, part 2 (BSS Eval on 4-second segments).
 
     Parameters
     ----------
@@ -141,6 +147,8 @@ def separation_scores(
 ) -> dict[str, dict[str, float]]:
     """Median SDR, SIR and SAR (dB) over a track's segments, per source.
 
+    Notebook: vocals, parts 2, 4 and 6 (each song's SDR, SIR and SAR).
+
     Parameters are those of :func:`segment_scores`.
 
     Returns
@@ -176,12 +184,53 @@ def _median(values: np.ndarray) -> float:
 
 
 def mixture_as_estimate(mixture: np.ndarray) -> dict[str, np.ndarray]:
-    """The do-nothing baseline: the mixture as the estimate of both sources."""
+    """The do-nothing baseline: the mixture as the estimate of both sources.
+
+    Notebook: vocals, part 2 (the first row of the results table).
+    """
     return {source: mixture for source in SOURCES}
 
 
+def references(song: TrackStems) -> dict[str, np.ndarray]:
+    """The true stems of ``song``, the ``references`` of :func:`separation_scores`.
+
+    Notebook: vocals, parts 2, 4 and 6 (every score of the results table).
+    """
+    return {"vocals": song.vocals, "accompaniment": song.accompaniment}
+
+
+def track_scores(
+    songs: Sequence[TrackStems], estimates_per_song: Sequence[Mapping[str, np.ndarray]]
+) -> list[dict[str, dict[str, float]]]:
+    """:func:`separation_scores` of each song's estimate against its true stems.
+
+    Notebook: vocals, parts 2, 4 and 6 (through :class:`dlmusic.vocals.results.ResultsTable`).
+
+    Parameters
+    ----------
+    songs : sequence of TrackStems
+        The test songs.
+    estimates_per_song : sequence of mapping
+        One ``{"vocals", "accompaniment"}`` estimate per song, in the same order.
+
+    Raises
+    ------
+    ValueError
+        The two sequences differ in length.
+    """
+    if len(songs) != len(estimates_per_song):
+        raise ValueError(f"{len(songs)} songs but {len(estimates_per_song)} estimates")
+    return [
+        separation_scores(references(song), estimate)
+        for song, estimate in zip(songs, estimates_per_song, strict=True)
+    ]
+
+
 def mean_scores(track_scores: Sequence[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """Mean over tracks of :func:`separation_scores` (NaN tracks are left out)."""
+    """Mean over tracks of :func:`separation_scores` (NaN tracks are left out).
+
+    Notebook: vocals, parts 2, 4 and 6 (each row of the results table).
+    """
     if not track_scores:
         raise ValueError("mean_scores needs the scores of at least one track")
     summary = {}
