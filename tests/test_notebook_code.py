@@ -6,7 +6,8 @@
 - Every public function and class of a notebook's package has a
   ``Notebook: <assignment>, part <N>`` docstring line (libfmp style).
 - Every public function of the instructor's reference modules has an
-  ``Examples`` section, and those examples run.
+  ``Examples`` section, and those examples run; so do the examples written in
+  the student package.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ REFERENCES = sorted(
     for path in (COURSE_ROOT / "autograder" / "dlmusic_instructor" / "references").glob("*.py")
     if not path.name.startswith("_")
 )
+EXAMPLE_MODULES = sorted(
+    ".".join(path.relative_to(COURSE_ROOT / "lib").with_suffix("").parts)
+    for path in (COURSE_ROOT / "lib" / "dlmusic").rglob("*.py")
+    if ">>>" in path.read_text(encoding="utf-8")
+)
+"""The student package's modules with doctest examples."""
 BEGIN = re.compile(r"^#{3}\s*BEGIN (SOLUTION|HIDDEN TESTS)\s*$")
 END = re.compile(r"^#{3}\s*END (SOLUTION|HIDDEN TESTS)\s*$")
 DEFINITION = re.compile(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
@@ -233,9 +240,22 @@ def test_reference_functions_have_examples_that_run(name):
         if "Examples\n" not in (function.__doc__ or "") or ">>>" not in function.__doc__
     ]
     assert not undocumented, f"references/{name}.py: no Examples doctest in {undocumented}"
+    results = run_examples(module)
+    assert results.attempted > 0
+    assert results.failed == 0, f"references/{name}.py: {results.failed} doctest examples failed"
+
+
+def run_examples(module) -> doctest.TestResults:
+    """Run every doctest example of ``module``; the failures are printed."""
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in doctest.DocTestFinder().find(module):
         runner.run(test)
-    results = runner.summarize(verbose=False)
+    return runner.summarize(verbose=False)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODULES)
+def test_package_examples_run(name, monkeypatch):
+    monkeypatch.setenv("DLMUSIC_MODE", "quick")  # restored afterwards, whatever an example sets
+    results = run_examples(importlib.import_module(name))
     assert results.attempted > 0
-    assert results.failed == 0, f"references/{name}.py: {results.failed} doctest examples failed"
+    assert results.failed == 0, f"{name}: {results.failed} doctest examples failed"
