@@ -263,7 +263,7 @@ def test_hpss_with_hard_masks_earns_nothing(tmp_path):
 # --------------------------------------------------------------- 2.1 - 2.5
 
 
-def weighted_bce(y, p, w, clip=1e-7):
+def mean_weighted_bce(y, p, w, clip=1e-7):
     y = np.asarray(y, dtype=float)
     p = np.clip(np.asarray(p, dtype=float), clip, 1 - clip)
     c = np.where(y > 0, w, 1 - w)
@@ -274,28 +274,28 @@ def bce_namespace(loss):
     y_given = np.array([1, 0, 0, 0, 0, 0, 0, 0])
     p_given = np.array([0.6, 0.1, 0.2, 0.1, 0.05, 0.3, 0.1, 0.1])
     return {
-        "weighted_bce": loss,
+        "mean_weighted_bce": loss,
         "loss_plain": loss(y_given, p_given, 0.5),
         "loss_weighted": loss(y_given, p_given, 0.9),
     }
 
 
-def test_weighted_bce_full_marks_and_half_for_a_different_clip(tmp_path):
+def test_mean_weighted_bce_full_marks_and_half_for_a_different_clip(tmp_path):
     check = CHECKS["test-weighted-bce"]
-    assert run_check(check, bce_namespace(weighted_bce), tmp_path / "right").full_marks
+    assert run_check(check, bce_namespace(mean_weighted_bce), tmp_path / "right").full_marks
     verdict = run_check(
         check,
-        bce_namespace(lambda y, p, w: weighted_bce(y, p, w, clip=1e-15)),
+        bce_namespace(lambda y, p, w: mean_weighted_bce(y, p, w, clip=1e-15)),
         tmp_path / "clip",
     )
     assert verdict.fraction == 0.5
     assert "clip" in verdict.reason
 
 
-def test_weighted_bce_without_the_factor_two_earns_nothing(tmp_path):
+def test_mean_weighted_bce_without_the_factor_two_earns_nothing(tmp_path):
     verdict = run_check(
         CHECKS["test-weighted-bce"],
-        bce_namespace(lambda y, p, w: weighted_bce(y, p, w) / 2),
+        bce_namespace(lambda y, p, w: mean_weighted_bce(y, p, w) / 2),
         tmp_path,
     )
     assert verdict.fraction == 0.0

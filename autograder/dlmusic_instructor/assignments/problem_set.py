@@ -33,9 +33,9 @@ from dlmusic_instructor.references.problem_set import (
     example_piece_images,
     f_measure_for_weight,
     harmonic_percussive,
+    mean_weighted_bce,
     median_filter,
     median_of_three,
-    weighted_bce,
     weighted_bce_gradient,
 )
 
@@ -446,7 +446,7 @@ def judge_harmonic_percussive(run: ProbeRun) -> None:
 # --------------------------------------------------------------------------- 2.1
 
 
-def inputs_weighted_bce(context: Context) -> dict[str, np.ndarray]:
+def inputs_mean_weighted_bce(context: Context) -> dict[str, np.ndarray]:
     """Label/prediction sets of several shapes; the last one has predictions of 0 and 1."""
     rng = context.rng("test-weighted-bce")
     inputs: dict[str, np.ndarray] = {}
@@ -465,39 +465,41 @@ def inputs_weighted_bce(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_WEIGHTED_BCE = """
+PROBE_MEAN_WEIGHTED_BCE = """
 outputs = {"loss_plain": loss_plain, "loss_weighted": loss_weighted}
 for _i in range(int(inputs["n_cases"])):
-    outputs[f"loss_{_i}"] = weighted_bce(
+    outputs[f"loss_{_i}"] = mean_weighted_bce(
         inputs[f"y_{_i}"].copy(), inputs[f"p_{_i}"].copy(), float(inputs[f"w_{_i}"])
     )
 """
 
 
-def judge_weighted_bce(run: ProbeRun) -> float | tuple[float, str] | None:
+def judge_mean_weighted_bce(run: ProbeRun) -> float | tuple[float, str] | None:
     for name, w in (("loss_plain", 0.5), ("loss_weighted", 0.9)):
-        if not np.isclose(_scalar(run, name), weighted_bce(Y_GIVEN, P_GIVEN, w), rtol=1e-6):
+        if not np.isclose(_scalar(run, name), mean_weighted_bce(Y_GIVEN, P_GIVEN, w), rtol=1e-6):
             raise CheckFailed(f"{name} is not the loss of P_GIVEN for Y_GIVEN with w = {w}")
     last = int(run.inputs["n_cases"]) - 1
     for index in range(last + 1):
         y, p = run.inputs[f"y_{index}"], run.inputs[f"p_{index}"]
         w = float(run.inputs[f"w_{index}"])
         got = run.number(f"loss_{index}")
-        if np.isclose(got, weighted_bce(y, p, w), rtol=1e-6):
+        if np.isclose(got, mean_weighted_bce(y, p, w), rtol=1e-6):
             continue
         if index == last:
             return 0.5, (
-                "weighted_bce is right for predictions inside (0, 1), but not for predictions of "
-                "exactly 0 or 1: clip p to [1e-7, 1 - 1e-7]"
+                "mean_weighted_bce is right for predictions inside (0, 1), but not for "
+                "predictions of exactly 0 or 1: clip p to [1e-7, 1 - 1e-7]"
             )
-        raise CheckFailed(f"weighted_bce is wrong for labels of shape {y.shape} with w = {w:.3f}")
+        raise CheckFailed(
+            f"mean_weighted_bce is wrong for labels of shape {y.shape} with w = {w:.3f}"
+        )
     return None
 
 
 # --------------------------------------------------------------------------- 2.2
 
 
-def inputs_weighted_bce_gradient(context: Context) -> dict[str, np.ndarray]:
+def inputs_mean_weighted_bce_gradient(context: Context) -> dict[str, np.ndarray]:
     """Labels, logits (some large) and weights; two 2-D cases."""
     rng = context.rng("test-bce-gradient")
     inputs: dict[str, np.ndarray] = {}
@@ -519,7 +521,7 @@ for _i in range(int(inputs["n_cases"])):
 """
 
 
-def judge_weighted_bce_gradient(run: ProbeRun) -> None:
+def judge_mean_weighted_bce_gradient(run: ProbeRun) -> None:
     for index in range(int(run.inputs["n_cases"])):
         y, z = run.inputs[f"y_{index}"], run.inputs[f"z_{index}"]
         w = float(run.inputs[f"w_{index}"])
@@ -669,15 +671,15 @@ CHECKS = (
     ),
     Check(
         "test-weighted-bce",
-        judge_weighted_bce,
-        PROBE_WEIGHTED_BCE,
-        make_inputs=inputs_weighted_bce,
+        judge_mean_weighted_bce,
+        PROBE_MEAN_WEIGHTED_BCE,
+        make_inputs=inputs_mean_weighted_bce,
     ),
     Check(
         "test-bce-gradient",
-        judge_weighted_bce_gradient,
+        judge_mean_weighted_bce_gradient,
         PROBE_WEIGHTED_BCE_GRADIENT,
-        make_inputs=inputs_weighted_bce_gradient,
+        make_inputs=inputs_mean_weighted_bce_gradient,
     ),
     Check("test-equal-vote-weight", judge_equal_vote_weight, PROBE_EQUAL_VOTE_WEIGHT),
     Check("test-onset-rate", judge_onset_rate, PROBE_ONSET_RATE),

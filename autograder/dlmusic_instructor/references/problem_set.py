@@ -105,7 +105,7 @@ def harmonic_percussive(S: np.ndarray, kernel_size: int = 17) -> tuple[np.ndarra
     return librosa.decompose.hpss(np.asarray(S, dtype=np.float64), kernel_size=kernel_size)
 
 
-def weighted_bce(y: np.ndarray, p: np.ndarray, w: float) -> float:
+def mean_weighted_bce(y: np.ndarray, p: np.ndarray, w: float) -> float:
     """2.1's loss, ``-2/N sum(c (y ln p + (1 - y) ln(1 - p)))``, by scikit-learn's log loss.
 
     Probabilities are clipped to ``[CLIP, 1 - CLIP]`` first; positive cells
@@ -113,7 +113,7 @@ def weighted_bce(y: np.ndarray, p: np.ndarray, w: float) -> float:
 
     Examples
     --------
-    >>> round(weighted_bce(np.array([1, 0]), np.array([0.9, 0.2]), 0.5), 5)
+    >>> round(mean_weighted_bce(np.array([1, 0]), np.array([0.9, 0.2]), 0.5), 5)
     0.16425
     """
     y = np.asarray(y).ravel()
@@ -125,12 +125,12 @@ def weighted_bce(y: np.ndarray, p: np.ndarray, w: float) -> float:
     )
 
 
-def weighted_bce_from_logits(y: np.ndarray, z: np.ndarray, w: float) -> float:
+def mean_weighted_bce_from_logits(y: np.ndarray, z: np.ndarray, w: float) -> float:
     """2.1's loss (unclipped) of ``sigmoid(z)``, computed stably from the logits.
 
     Examples
     --------
-    >>> round(weighted_bce_from_logits(np.array([1.0, 0.0]), np.array([0.0, 0.0]), 0.5), 6)
+    >>> round(mean_weighted_bce_from_logits(np.array([1.0, 0.0]), np.array([0.0, 0.0]), 0.5), 6)
     0.693147
     """
     y = np.asarray(y, dtype=np.float64)
@@ -140,7 +140,7 @@ def weighted_bce_from_logits(y: np.ndarray, z: np.ndarray, w: float) -> float:
 
 
 def weighted_bce_gradient(y: np.ndarray, z: np.ndarray, w: float, step: float = 1e-5) -> np.ndarray:
-    """d loss / d z per cell (2.2), by central differences of :func:`weighted_bce_from_logits`.
+    """d loss / d z per cell (2.2), by central differences of :func:`mean_weighted_bce_from_logits`.
 
     Examples
     --------
@@ -153,7 +153,8 @@ def weighted_bce_gradient(y: np.ndarray, z: np.ndarray, w: float, step: float = 
         shift = np.zeros(z.shape)
         shift[index] = step
         gradient[index] = (
-            weighted_bce_from_logits(y, z + shift, w) - weighted_bce_from_logits(y, z - shift, w)
+            mean_weighted_bce_from_logits(y, z + shift, w)
+            - mean_weighted_bce_from_logits(y, z - shift, w)
         ) / (2 * step)
     return gradient
 

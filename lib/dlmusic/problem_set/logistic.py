@@ -185,7 +185,7 @@ def compare_weights(
     """Fit one logistic regression per positive weight; what each predicts at threshold 0.5.
 
     Notebook: problem_set, part 2.4 (what models learn). The notebook passes
-    the student's ``weighted_bce(y, p, w)`` and ``weighted_bce_gradient(y, z, w)``.
+    the student's ``mean_weighted_bce(y, p, w)`` and ``weighted_bce_gradient(y, z, w)``.
 
     Parameters
     ----------
