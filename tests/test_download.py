@@ -5,11 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
-import threading
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,75 +22,10 @@ from dlmusic.errors import ChecksumError, DatasetError, DownloadError
 PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes
 
 
-@dataclass
-class FileServer:
-    """What the local server serves and how; handlers read it, tests set it."""
-
-    files: dict[str, bytes] = field(default_factory=dict)
-    mode: str = "range"  # "range" | "ignore-range" | "truncate"
-    requests: list[tuple[str, str | None]] = field(default_factory=list)
-    port: int = 0
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{name}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Serves ``FileServer.files``, honouring ``Range`` in mode ``"range"``."""
-
-    state: FileServer
-
-    def do_GET(self) -> None:
-        state = self.state
-        state.requests.append((self.path, self.headers.get("Range")))
-        body = state.files.get(self.path.lstrip("/"))
-        if body is None:
-            self.send_error(404)
-            return
-        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
-        if match and state.mode == "range":
-            self._send_range(body, int(match.group(1)))
-        elif state.mode == "truncate":
-            self._send(200, body[: len(body) // 2], {"Content-Length": str(len(body))})
-        else:
-            self._send(200, body, {"Content-Length": str(len(body))})
-
-    def _send_range(self, body: bytes, start: int) -> None:
-        if start >= len(body):
-            self._send(416, b"", {"Content-Range": f"bytes */{len(body)}", "Content-Length": "0"})
-            return
-        headers = {
-            "Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}",
-            "Content-Length": str(len(body) - start),
-        }
-        self._send(206, body[start:], headers)
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-        self.close_connection = True
-
-    def log_message(self, *args: object) -> None:
-        """Keep test output quiet."""
-
-
 @pytest.fixture
-def server() -> Iterator[FileServer]:
-    state = FileServer(files={"data.bin": PAYLOAD})
-    handler = type("Handler", (_Handler,), {"state": state})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+def server(file_server):
+    file_server.files["data.bin"] = PAYLOAD
+    return file_server
 
 
 def sha256_of(data: bytes) -> str:

@@ -1,7 +1,7 @@
 """Fetching members of a remote zip with HTTP range requests, and MAESTRO subsets through it.
 
-A local HTTP server (127.0.0.1, in a thread) serves a zip archive made here,
-honouring ``Range: bytes=a-b`` or, in mode ``"no-range"``, ignoring it.
+A local HTTP server (conftest's ``file_server``) serves a zip archive made here,
+honouring ``Range: bytes=a-b`` or, in mode ``"ignore-range"``, ignoring it.
 """
 
 from __future__ import annotations
@@ -10,11 +10,7 @@ import csv
 import importlib.util
 import io
 import re
-import threading
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -38,66 +34,13 @@ from dlmusic.errors import ChecksumError, DatasetError, DownloadError
 SPLITS = ["train", "train", "train", "validation", "validation", "test", "test"]
 
 
-@dataclass
-class ZipServer:
-    """What the server serves; the handler reads it, tests set it."""
-
-    files: dict[str, bytes] = field(default_factory=dict)
-    mode: str = "range"  # "range" | "no-range"
-    ranges: list[str | None] = field(default_factory=list)
-    port: int = 0
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{name}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    state: ZipServer
-
-    def do_GET(self) -> None:
-        state = self.state
-        asked = self.headers.get("Range")
-        state.ranges.append(asked)
-        body = state.files.get(self.path.lstrip("/"))
-        if body is None:
-            self.send_error(404)
-            return
-        match = re.fullmatch(r"bytes=(\d+)-(\d*)", asked or "")
-        if match and state.mode == "range":
-            start = int(match.group(1))
-            stop = min(int(match.group(2) or len(body) - 1), len(body) - 1)
-            part = body[start : stop + 1]
-            headers = {"Content-Range": f"bytes {start}-{stop}/{len(body)}"}
-            self._send(206, part, headers)
-        else:
-            self._send(200, body, {})
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for key, value in {**headers, "Content-Length": str(len(body))}.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def server() -> Iterator[ZipServer]:
-    state = ZipServer()
-    handler = type("Handler", (_Handler,), {"state": state})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+def server(file_server):
+    return file_server
 
 
-def requested_bytes(server: ZipServer) -> int:
-    """Bytes the ranges asked of the server since ``server.ranges`` was last cleared."""
+def requested_bytes(server) -> int:
+    """Bytes the ranges asked of the server since ``server.requests`` was last cleared."""
     total = 0
     for asked in server.ranges:
         start, stop = re.fullmatch(r"bytes=(\d+)-(\d+)", asked or "").groups()
@@ -148,7 +91,7 @@ def fake_maestro_zip() -> tuple[bytes, dict[str, bytes]]:
 
 
 @pytest.fixture
-def served(server, monkeypatch) -> tuple[ZipServer, dict[str, bytes]]:
+def served(server, monkeypatch) -> tuple[object, dict[str, bytes]]:
     archive, contents = fake_maestro_zip()
     server.files["maestro.zip"] = archive
     monkeypatch.setattr(maestro, "MAESTRO_ZIP_URL", server.url("maestro.zip"))
@@ -175,7 +118,7 @@ def test_members_are_listed_and_fetched_without_the_rest_of_the_archive(served, 
     entries = remote_zip_members(url)
     assert set(entries) == {f"{MAESTRO_NAME}/{name}" for name in contents}
     wanted = [f"{MAESTRO_NAME}/2004/piece_0.midi", f"{MAESTRO_NAME}/2004/piece_3.wav"]
-    server.ranges.clear()
+    server.requests.clear()
     paths = fetch_members(
         url, {entries[n]: tmp_path / n.rsplit("/", 1)[-1] for n in wanted}, progress=False
     )
@@ -197,7 +140,7 @@ def test_an_interrupted_member_resumes_from_its_partial_file(served, tmp_path):
     data_start = info.header_offset + 30 + len(info.filename.encode())  # no extra field here
     half = info.compress_size // 2
     (tmp_path / "piece_6.wav.zpart").write_bytes(archive[data_start : data_start + half])
-    server.ranges.clear()
+    server.requests.clear()
     fetch_members(url, {info: dest}, progress=False)
     assert dest.read_bytes() == contents["2004/piece_6.wav"]
     stop = data_start + info.compress_size - 1
@@ -218,7 +161,7 @@ def test_a_corrupt_member_fails_its_crc_and_leaves_nothing(served, tmp_path):
 
 def test_a_server_without_range_support_is_refused_clearly(served, tmp_path):
     server, _ = served
-    server.mode = "no-range"
+    server.mode = "ignore-range"
     with pytest.raises(DownloadError, match="does not support HTTP range requests"):
         remote_zip_members(server.url("maestro.zip"))
 
@@ -246,7 +189,7 @@ def test_subset_fetch_takes_the_first_recordings_of_each_split(served, tmp_path)
         name = record.audio_path.relative_to(root).as_posix()
         assert record.audio_path.read_bytes() == contents[name]
     assert not (root / "2004" / "piece_2.wav").exists()
-    server.ranges.clear()
+    server.requests.clear()
     fetch_maestro_subset({"train": 2, "validation": 1, "test": 1}, tmp_path, progress=False)
     smallest = min(len(data) for name, data in contents.items() if name.endswith(".wav"))
     assert requested_bytes(server) < smallest, "a second call fetches no member again"
