@@ -169,3 +169,45 @@ def test_logistic_regression_needs_one_label_per_cell():
         fit_logistic_regression(
             np.zeros((5, 2)), np.zeros(4), weighted_bce(0.5), weighted_bce_gradient(0.5)
         )
+
+
+def test_compare_weights_reports_what_each_weight_finds():
+    from dlmusic.problem_set.logistic import compare_weights
+
+    rng = np.random.default_rng(1)
+    labels = (rng.random((500, 10)) < 0.005).astype(float)
+    features = (labels + rng.normal(0, 0.5, labels.shape))[..., np.newaxis]
+
+    def loss(y, p, w):
+        return weighted_bce(w)(y, p)
+
+    def gradient(y, z, w):
+        return weighted_bce_gradient(w)(y, z)
+
+    weights = {"plain": 0.5, "equal vote": 1 - labels.mean()}
+    table, probabilities = compare_weights(features, labels, weights, loss, gradient)
+    assert [row["loss"] for row in table] == ["plain", "equal vote"]
+    assert set(probabilities) == set(weights) and probabilities["plain"].shape == labels.shape
+    found = [int(row["true onsets found"].split(" of ")[0]) for row in table]
+    assert found[0] < found[1]
+
+
+def test_toy_posteriors_are_calibrated():
+    from dlmusic.problem_set.toy import toy_posteriors
+
+    labels, posterior = toy_posteriors(20000, 0.05, 2.0, seed=3)
+    assert abs(labels.mean() - 0.05) < 0.01
+    for low, high in ((0.0, 0.2), (0.2, 0.6), (0.6, 1.0)):
+        inside = (posterior >= low) & (posterior < high)
+        assert abs(labels[inside].mean() - posterior[inside].mean()) < 0.03
+
+
+def test_relative_error_and_the_log_cqt_image():
+    from dlmusic.problem_set.separation import relative_error
+    from dlmusic.problem_set.spectrogram import log_cqt_image
+
+    assert relative_error(np.array([3.0, 4.0]), np.array([3.0, 4.0])) == 0.0
+    assert relative_error(np.zeros(2), np.array([3.0, 4.0])) == 1.0
+    piece = render_piece()
+    image = log_cqt_image(piece.piano, piece.sr)
+    assert image.shape[0] == 264 and image.min() == 0.0 and image.max() == 1.0

@@ -12,10 +12,17 @@ median filtering and weighted cross-entropy).
 :mod:`.images`
     Salt-and-pepper noise, and side-by-side pictures of images and small
     integer matrices.
+:mod:`.spectrogram`
+    The piece's log-CQT as a [0, 1] image (1.3, 2.4).
+:mod:`.separation`
+    The harmonic and percussive parts as audio, their errors against the true
+    stems, and their spectrograms (1.5).
 :mod:`.logistic`
     A per-cell logistic regression trained with the loss and gradient the
-    student writes, to show what an unweighted and a weighted loss learn.
+    student writes, to show what an unweighted and a weighted loss learn (2.4).
+:mod:`.toy`
+    The toy detection problem with exact posteriors, and its F-curve (2.5).
 
 None of these compute a graded answer: the grader checks every answer against
-scipy, librosa, scikit-learn or plain numpy, outside the student's package.
+its own references (scipy, librosa, scikit-learn), outside the student's package.
 """
