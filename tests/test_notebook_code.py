@@ -35,8 +35,6 @@ PACKAGES = {
     "problem_set": "problem_set",
 }
 """Each graded notebook's package under ``lib/dlmusic`` (named like the notebook)."""
-LEGACY_PACKAGES = {"vocals": "separation"}
-"""The name a package had before it was renamed like its notebook (read until it is gone)."""
 REFERENCES = sorted(
     path.stem
     for path in (COURSE_ROOT / "autograder" / "dlmusic_instructor" / "references").glob("*.py")
@@ -179,11 +177,9 @@ def test_no_function_or_class_is_defined_in_two_notebooks():
 
 
 def package_modules(assignment: str) -> list[Path]:
-    for package in (PACKAGES[assignment], LEGACY_PACKAGES.get(assignment)):
-        folder = COURSE_ROOT / "lib" / "dlmusic" / str(package)
-        if package and folder.is_dir():
-            return sorted(folder.glob("*.py"))
-    raise AssertionError(f"no package for the {assignment} notebook under lib/dlmusic")
+    folder = COURSE_ROOT / "lib" / "dlmusic" / PACKAGES[assignment]
+    assert folder.is_dir(), f"no package for the {assignment} notebook under lib/dlmusic"
+    return sorted(folder.glob("*.py"))
 
 
 def public_definitions(path: Path) -> list[tuple[str, str | None]]:
