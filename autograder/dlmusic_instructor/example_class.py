@@ -166,14 +166,18 @@ def example_students(with_saved_files: bool = False) -> list[ExampleStudent]:
     return [case.student for case in cases]
 
 
+_Make = Callable[
+    [NotebookNode, dict[str, str], NotebookNode],
+    NotebookNode | str | dict[str, NotebookNode | str],
+]
+"""``make(release, solutions, perfect)``: the handed-in notebook, or ``{file name: content}``
+(``{name}``: the released name)."""
+
+
 @dataclass(frozen=True)
 class _Case:
     student: ExampleStudent
-    make: Callable[
-        [NotebookNode, dict[str, str], NotebookNode],
-        NotebookNode | str | dict[str, NotebookNode | str],
-    ]
-    """The handed-in notebook, or ``{file name: content}`` (``{name}``: the released name)."""
+    make: _Make
 
 
 def _first_solution_function_cell(notebook: NotebookNode) -> NotebookNode:
@@ -399,6 +403,21 @@ def _nbformat3(release, solutions, perfect) -> str:
     return nbformat.writes(nbformat.convert(copy.deepcopy(perfect), 3), version=3)
 
 
+def _perfect_plus(source: str) -> _Make:
+    """The perfect notebook with a cell running ``source`` after the setup cell."""
+    return lambda release, solutions, perfect: _with_cell(perfect, source)
+
+
+def _release_plus(source: str) -> _Make:
+    """The untouched release with a cell running ``source`` after the setup cell."""
+    return lambda release, solutions, perfect: _with_cell(release, source)
+
+
+def _perfect_solving_median_filter_with(source: str) -> _Make:
+    """The perfect notebook whose median-filter answer is ``source``."""
+    return lambda release, solutions, perfect: _with_solution(perfect, "median-filter", source)
+
+
 _CASES = [
     _Case(
         ExampleStudent("perfect", "full", "", "every answer from the solution"),
@@ -432,26 +451,23 @@ _CASES = [
     ),
     _Case(
         ExampleStudent("sys_exit", "full", "", "calls sys.exit() in a cell"),
-        lambda release, solutions, perfect: _with_cell(perfect, "import sys\nsys.exit(3)\n"),
+        _perfect_plus("import sys\nsys.exit(3)\n"),
     ),
     _Case(
         ExampleStudent("kernel_killed", "zero", "", "kills its own kernel"),
-        lambda release, solutions, perfect: _with_cell(perfect, "import os\nos._exit(1)\n"),
+        _perfect_plus("import os\nos._exit(1)\n"),
     ),
     _Case(
         ExampleStudent("deletes_files", "partial", "clean", "deletes every file it can reach"),
-        lambda release, solutions, perfect: _with_cell(
-            perfect,
+        _perfect_plus(
             "import shutil\nfrom pathlib import Path\n"
             "for folder in (Path.cwd().parent, Path.home(), Path('/tmp'), Path('/work')):\n"
-            "    shutil.rmtree(folder, ignore_errors=True)\n",
+            "    shutil.rmtree(folder, ignore_errors=True)\n"
         ),
     ),
     _Case(
         ExampleStudent("prints_megabytes", "full", "", "prints two million lines"),
-        lambda release, solutions, perfect: _with_cell(
-            perfect, "for line in range(2_000_000):\n    print(line)\n"
-        ),
+        _perfect_plus("for line in range(2_000_000):\n    print(line)\n"),
     ),
     _Case(
         ExampleStudent("stderr_noise", "full", "", "a graded function writes to stderr"),
@@ -467,19 +483,17 @@ _CASES = [
     ),
     _Case(
         ExampleStudent("memory_bomb", "zero", "memory", "allocates memory until stopped"),
-        lambda release, solutions, perfect: _with_cell(
-            perfect,
+        _perfect_plus(
             "import numpy as np\nhoard = []\nwhile True:\n"
-            "    hoard.append(np.ones(2**26))  # 512 MiB a step\n",
+            "    hoard.append(np.ones(2**26))  # 512 MiB a step\n"
         ),
     ),
     _Case(
         ExampleStudent("downloads", "full", "", "tries to download a file"),
-        lambda release, solutions, perfect: _with_cell(
-            perfect,
+        _perfect_plus(
             "import urllib.request\ntry:\n"
             "    urllib.request.urlopen('http://192.0.2.1/data.zip', timeout=5)\n"
-            "except OSError as err:\n    print('blocked:', err)\n",
+            "except OSError as err:\n    print('blocked:', err)\n"
         ),
     ),
     _Case(
@@ -498,57 +512,55 @@ _CASES = [
     ),
     _Case(
         ExampleStudent("background_process", "full", "", "leaves a process running"),
-        lambda release, solutions, perfect: _with_cell(
-            perfect, "import subprocess\nsubprocess.Popen(['sleep', '600'])\n"
-        ),
+        _perfect_plus("import subprocess\nsubprocess.Popen(['sleep', '600'])\n"),
     ),
 ]
 _CASES += [
     _Case(
         ExampleStudent("aliased_scipy", "partial", "scipy.ndimage.median_filter", "scipy renamed"),
-        lambda release, solutions, perfect: _with_solution(perfect, "median-filter", ALIASED_SCIPY),
+        _perfect_solving_median_filter_with(ALIASED_SCIPY),
     ),
     _Case(
         ExampleStudent("tracer_evaded", "partial", "tampered", "switches off the call tracer"),
-        lambda release, solutions, perfect: _with_solution(perfect, "median-filter", TRACER_EVADED),
+        _perfect_solving_median_filter_with(TRACER_EVADED),
     ),
     _Case(
         ExampleStudent("patched_scipy", "partial", "test-median-filter", "scipy made to agree"),
-        lambda release, solutions, perfect: _with_solution(perfect, "median-filter", PATCHED_SCIPY),
+        _perfect_solving_median_filter_with(PATCHED_SCIPY),
     ),
     _Case(
         ExampleStudent(
             "swallowed_errors", "zero", "NotImplementedError", "later cells swallow exceptions"
         ),
-        lambda release, solutions, perfect: _with_cell(release, SWALLOW_EXCEPTIONS),
+        _release_plus(SWALLOW_EXCEPTIONS),
     ),
     _Case(
         ExampleStudent("fake_comparisons", "zero", "NotImplementedError", "np.allclose -> True"),
-        lambda release, solutions, perfect: _with_cell(release, FAKE_COMPARISONS),
+        _release_plus(FAKE_COMPARISONS),
     ),
     _Case(
         ExampleStudent("finds_secrets", "full", "", "searches for solutions, seed, gradebook"),
-        lambda release, solutions, perfect: _with_cell(perfect, FIND_SECRETS),
+        _perfect_plus(FIND_SECRETS),
     ),
     _Case(
         ExampleStudent("writes_shared", "full", "", "appends to the course package and the grader"),
-        lambda release, solutions, perfect: _with_cell(perfect, WRITE_SHARED_FILES),
+        _perfect_plus(WRITE_SHARED_FILES),
     ),
     _Case(
         ExampleStudent("startup_file", "full", "", "writes an IPython startup file"),
-        lambda release, solutions, perfect: _with_cell(perfect, STARTUP_FILE),
+        _perfect_plus(STARTUP_FILE),
     ),
     _Case(
         ExampleStudent("kills_everything", "zero", "killed", "SIGKILLs every process it sees"),
-        lambda release, solutions, perfect: _with_cell(perfect, KILL_EVERYTHING),
+        _perfect_plus(KILL_EVERYTHING),
     ),
     _Case(
         ExampleStudent("detached_writer", "full", "", "a detached process rewrites files later"),
-        lambda release, solutions, perfect: _with_cell(perfect, DETACHED_WRITER),
+        _perfect_plus(DETACHED_WRITER),
     ),
     _Case(
         ExampleStudent("raw_network", "full", "", "raw socket and a TCP connection"),
-        lambda release, solutions, perfect: _with_cell(perfect, RAW_NETWORK),
+        _perfect_plus(RAW_NETWORK),
     ),
     _Case(
         ExampleStudent("nbformat3", "full", "", "saved as an nbformat 3 notebook"),
