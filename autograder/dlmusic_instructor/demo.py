@@ -31,16 +31,13 @@ from dlmusic.datasets.synthetic_scores import synthetic_scores_dir
 from dlmusic.datasets.synthetic_stems import load_synthetic_stems
 from dlmusic.display import plot_piano_roll, plot_spectrogram
 from dlmusic.synth import load_midi
+from dlmusic.transcription import constants as cqt_constants
+from dlmusic.transcription.validation import librosa_cqt
+from dlmusic.vocals import stft
 from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor import cli as grading_cli
 from dlmusic_instructor.example_class import write_example_class
 
-CQT_HOP_SAMPLES = 256
-CQT_BINS_PER_OCTAVE = 36
-CQT_N_BINS = 264
-CQT_FMIN_HZ = librosa.note_to_hz("A0")
-STFT_WINDOW_SAMPLES = 1024
-STFT_HOP_SAMPLES = 256
 EXAMPLE_ASSIGNMENT = "problem_set"
 EXAMPLE_STUDENTS = (
     "perfect",
@@ -55,19 +52,9 @@ EXAMPLE_STUDENTS = (
 
 
 def plot_piano_example(size: str) -> Figure:
-    """CQT of the first test piece above its MIDI piano roll."""
+    """The first test piece's CQT (the transcription network's settings) above its piano roll."""
     record = load_synthetic_piano(size=size, split="test")[0]
-    audio = load_audio(record.audio_path, SAMPLE_RATE_HZ)
-    cqt = np.abs(
-        librosa.cqt(
-            audio,
-            sr=SAMPLE_RATE_HZ,
-            hop_length=CQT_HOP_SAMPLES,
-            fmin=CQT_FMIN_HZ,
-            n_bins=CQT_N_BINS,
-            bins_per_octave=CQT_BINS_PER_OCTAVE,
-        )
-    )
+    cqt = librosa_cqt(load_audio(record.audio_path, SAMPLE_RATE_HZ)).T
     notes = [n for inst in load_midi(record.midi_path).instruments for n in inst.notes]
     intervals = np.array([[n.start, n.end] for n in notes]).reshape(-1, 2)
     pitches = np.array([n.pitch for n in notes], dtype=float)
@@ -76,10 +63,10 @@ def plot_piano_example(size: str) -> Figure:
     plot_spectrogram(
         cqt,
         sr=SAMPLE_RATE_HZ,
-        hop_samples=CQT_HOP_SAMPLES,
+        hop_samples=cqt_constants.HOP_SAMPLES,
         y_axis="cqt_note",
-        bins_per_octave=CQT_BINS_PER_OCTAVE,
-        fmin_hz=CQT_FMIN_HZ,
+        bins_per_octave=cqt_constants.BINS_PER_OCTAVE,
+        fmin_hz=cqt_constants.FMIN_HZ,
         ax=top,
         title=f"CQT: {record.composer}, {record.title} ({record.split})",
     )
@@ -100,17 +87,17 @@ def plot_score_example(size: str) -> Figure:
 
 
 def plot_stems_example(size: str) -> Figure:
-    """Spectrograms of the mixture and the vocals of the first test track."""
+    """The first test track's mixture and vocals, with the vocals network's STFT settings."""
     track = load_synthetic_stems(size=size, subset="test")[0]
     figure = Figure(figsize=(10, 7), layout="constrained")
     axes = figure.subplots(2, 1, sharex=True)
     for ax, stem in zip(axes, ("mixture", "vocals"), strict=True):
         audio = track.load(stem, SAMPLE_RATE_HZ)
-        spec = np.abs(librosa.stft(audio, n_fft=STFT_WINDOW_SAMPLES, hop_length=STFT_HOP_SAMPLES))
+        spec = np.abs(librosa.stft(audio, n_fft=stft.N_FFT, hop_length=stft.HOP_SAMPLES))
         plot_spectrogram(
             spec,
             sr=SAMPLE_RATE_HZ,
-            hop_samples=STFT_HOP_SAMPLES,
+            hop_samples=stft.HOP_SAMPLES,
             y_axis="log",
             ax=ax,
             title=f"{track.name}: {stem}",
