@@ -90,6 +90,14 @@ def test_fit_keeping_best_refuses_a_file_name_keras_cannot_write(tmp_path):
         fit_keeping_best(model, regression_data(), weights_file=tmp_path / "net.h5", epochs=1)
 
 
+def test_fit_keeping_best_reads_a_tuple_as_x_and_y_only(tmp_path):
+    model = tiny_model()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = regression_data()
+    with pytest.raises(DlmusicError, match=r"\(x, y\); got 3 items"):
+        fit_keeping_best(model, (x, y, y), weights_file=tmp_path / "net.weights.h5", epochs=1)
+
+
 def train_for(path, epochs: int = 1):
     def train(model: keras.Model) -> None:
         model.compile(optimizer="sgd", loss="mse")

@@ -108,10 +108,13 @@ def fit_keeping_best(
     Raises
     ------
     DlmusicError
-        ``weights_file`` does not end in ``.weights.h5``.
+        ``weights_file`` does not end in ``.weights.h5``, or ``data`` is a tuple
+        of other than two items.
     """
     weights_file = Path(weights_file)
     name = _run_name(weights_file)
+    if isinstance(data, tuple) and len(data) != 2:
+        raise DlmusicError(f"data as a tuple is (x, y); got {len(data)} items")
     weights_file.parent.mkdir(parents=True, exist_ok=True)
     before = _stamp(weights_file)
     x, y = data if isinstance(data, tuple) else (data, None)
