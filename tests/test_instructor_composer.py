@@ -346,14 +346,19 @@ def test_a_hard_majority_vote_scores_zero(tmp_path):
     assert verdict.fraction == 0.0, verdict
 
 
+ROWS = (composer.ROW_ACCURACY_FLOOR, composer.ROW_ACCURACY_TARGET)
+PIECES = (composer.PIECE_ACCURACY_FLOOR, composer.PIECE_ACCURACY_TARGET)
+
+
 @pytest.mark.parametrize(
     ("grade_id", "scores", "fraction"),
     [
-        ("score-resnet50-rows", {"row": 0.65, "piece": 0.0}, 1.0),
-        ("score-resnet50-rows", {"row": 0.475, "piece": 1.0}, 0.5),
-        ("score-resnet50-rows", {"row": 0.3, "piece": 1.0}, 0.0),
-        ("score-resnet50-pieces", {"row": 1.0, "piece": 0.6}, 0.5),
-        ("score-resnet50-pieces", {"row": 1.0, "piece": 0.8}, 1.0),
+        ("score-resnet50-rows", {"row": ROWS[1], "piece": 0.0}, 1.0),
+        ("score-resnet50-rows", {"row": sum(ROWS) / 2, "piece": 1.0}, 0.5),
+        ("score-resnet50-rows", {"row": ROWS[0], "piece": 1.0}, 0.0),
+        ("score-resnet50-pieces", {"row": 1.0, "piece": sum(PIECES) / 2}, 0.5),
+        ("score-resnet50-pieces", {"row": 1.0, "piece": PIECES[1]}, 1.0),
+        ("score-resnet50-pieces", {"row": 1.0, "piece": PIECES[0]}, 0.0),
     ],
 )
 def test_held_out_scores_use_fixed_floors_and_targets_in_every_size(

@@ -27,10 +27,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dlmusic.callbacks import load_saved_weights
 from dlmusic.composer.dataset import RowSet, load_rows
 from dlmusic.composer.evaluation import piece_labels, predict_rows
-from dlmusic.composer.model import weights_file
+from dlmusic.composer.model import load_saved_model, weights_file
 from dlmusic.composer.rows import Span, to_page_width
 from dlmusic.datasets.build_cache import MANIFEST_NAME
 from dlmusic.datasets.records import ScorePage
@@ -172,9 +171,8 @@ def load_submitted_resnet50(submission: Path) -> keras.Model:
         The file is missing, not a regular file, too large, or does not fit
         the network.
     """
-    path = weights_file("resnet50", submission)
-    refuse_unfit_weights_file(path, MAX_WEIGHTS_BYTES)
-    return load_saved_weights(build_resnet50(len(COMPOSERS)), path, "ResNet50")
+    refuse_unfit_weights_file(weights_file("resnet50", submission), MAX_WEIGHTS_BYTES)
+    return load_saved_model("resnet50", build_resnet50, len(COMPOSERS), submission)
 
 
 def heldout_accuracy(model: keras.Model, rows: RowSet) -> dict[str, float]:
