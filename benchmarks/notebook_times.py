@@ -252,14 +252,18 @@ def merge(path: Path, name: str, run_mode: str, result: dict) -> None:
     data |= {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.platform()}",
         "python": sys.version.split()[0],
-        "command": "python benchmarks/notebook_times.py " + " ".join(sys.argv[1:]),
         "under_load": (
             "taken on a CPU shared with other jobs (four other sessions and a benchmark on "
             "2 cores): times are longer than on an idle machine; load_average_1min per run"
         ),
         "long_cell_s": LONG_CELL_S,
     }
-    data.setdefault("notebooks", {}).setdefault(name, {})[run_mode] = result
+    command = "python benchmarks/notebook_times.py " + " ".join(sys.argv[1:])
+    commands = data.setdefault("commands", [])
+    data.pop("command", None)
+    if command not in commands:
+        commands.append(command)
+    data.setdefault("notebooks", {}).setdefault(name, {})[run_mode] = result | {"command": command}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n")
 
@@ -327,9 +331,12 @@ def markdown_table(data: dict) -> str:
 
 
 def clock(seconds: float) -> str:
-    """``42 s``, ``12 min`` or ``3 h 05 min``."""
-    if seconds < 100:
-        return f"{seconds:.0f} s"
+    """``42 s``, ``4 min 02 s``, ``12 min`` or ``3 h 05 min``."""
+    whole = round(seconds)
+    if whole < 100:
+        return f"{whole} s"
+    if whole < 600:
+        return f"{whole // 60} min {whole % 60:02d} s"
     minutes = round(seconds / 60)
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
