@@ -32,7 +32,7 @@ SIR, SAR, the improvement over the mixture, the gap to the oracle IRM, the
 issue's targets as measured, and training wall time. A full-size run with
 networks writes ``benchmarks/results/vocals.json`` (or ``--results``):
 ``{"systems": {NAME: {"vocal_sdr": ..., "vocal_sdr_per_track": [...], ...}}}``
-with NAME in ``mixture``, ``best_fixed_mask``, ``mean_irm_mask``,
+with NAME in ``mixture``, ``high_pass_mask``, ``mean_ratio_mask``,
 ``untrained_network``, ``network_ratio``, ``network_binary``, ``oracle_ibm``,
 ``oracle_irm``; other runs write beside the weights in ``build/bench/``
 (or ``--weights-dir``).
@@ -73,15 +73,15 @@ from dlmusic_instructor.references.vocals import (
 RESULTS = Path(__file__).parent / "results" / "vocals.json"
 WEIGHTS_DIR = Path("build/bench")
 MASKS = {"ratio": ideal_ratio_mask, "binary": ideal_binary_mask}
-TRIVIAL = ("best_fixed_mask", "mean_irm_mask")
+TRIVIAL = ("high_pass_mask", "mean_ratio_mask")
 """The masks that learn (almost) nothing; the issue's targets are relative to them."""
 TRIVIAL_MAX_GAIN_DB = 3.0
 NETWORK_MARGIN_DB = 5.0
 IRM_GAP_DB = 4.0
 DESCRIPTIONS = {
     "mixture": "the mixture as the estimate",
-    "best_fixed_mask": "high-pass mask, cutoff chosen on the training songs",
-    "mean_irm_mask": "ideal ratio mask averaged per bin over the training songs",
+    "high_pass_mask": "high-pass mask, cutoff chosen on the training songs",
+    "mean_ratio_mask": "ideal ratio mask averaged per bin over the training songs",
     "untrained_network": "the network before training (seed 0)",
     "oracle_ibm": "ideal binary mask (knows the stems)",
     "oracle_irm": "ideal ratio mask (knows the stems)",
@@ -208,7 +208,7 @@ def main() -> int:
     untrained = build_model()
 
     songs = [load_stems(track).excerpt(args.eval_s) for track in test_tracks]
-    fixed_masks = {"best_fixed_mask": high_pass_mask(cutoff_hz, 1), "mean_irm_mask": average_irm}
+    fixed_masks = {"high_pass_mask": high_pass_mask(cutoff_hz, 1), "mean_ratio_mask": average_irm}
     systems = {
         "mixture": lambda: [mixture_as_estimate(song.mixture) for song in songs],
         **{
@@ -273,11 +273,11 @@ def main() -> int:
         "metric": "vocal SDR, dB: BSS Eval v3 (mir_eval.separation.bss_eval_sources) on 4 s "
         "segments, median per track, mean over tracks (not museval's BSS Eval v4 on 1 s)",
         "baselines": {
-            "best_fixed_mask_cutoff_hz": cutoff_hz,
+            "high_pass_mask_cutoff_hz": cutoff_hz,
             "cutoff_signal_to_error_db_on_training_songs": {
                 f"{cutoff:.0f}": value for cutoff, value in cutoff_scores.items()
             },
-            "mean_irm_mask_per_bin": "mean over every frame of the training songs",
+            "mean_ratio_mask_per_bin": "mean over every frame of the training songs",
         },
         "training": {
             "epochs": args.epochs,

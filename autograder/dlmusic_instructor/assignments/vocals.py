@@ -278,7 +278,7 @@ def _mask_case_failure(run: ProbeRun, case: int, expected: np.ndarray, what: str
     return None
 
 
-def judge_binary_mask(run: ProbeRun) -> float | tuple[float, str] | None:
+def judge_ideal_binary_mask(run: ProbeRun) -> float | tuple[float, str] | None:
     """Each case's mask equals the reference's, but for cells within 1e-9 of the threshold."""
     failures = []
     cases = int(run.inputs["cases"])
@@ -300,7 +300,7 @@ def judge_binary_mask(run: ProbeRun) -> float | tuple[float, str] | None:
     return _score(failures, cases)
 
 
-def judge_ratio_mask(run: ProbeRun) -> float | tuple[float, str] | None:
+def judge_ideal_ratio_mask(run: ProbeRun) -> float | tuple[float, str] | None:
     """Each case's mask equals the reference's within 1e-5."""
     failures = []
     cases = int(run.inputs["cases"])
@@ -371,7 +371,7 @@ def judge_masked_estimate(run: ProbeRun) -> float | tuple[float, str] | None:
 
 # --------------------------------------------------------------------------- exercise 3
 
-MALFORMED_PROBE = """\
+MALFORMED_FRAMES_PROBE = """\
 import warnings as _warnings
 import numpy as _np
 outputs = {}
@@ -392,7 +392,7 @@ for _case in range(int(inputs["cases"])):
 """.replace("PROBLEMS", repr(FRAME_PROBLEMS))
 
 
-def malformed_inputs(context: Context) -> dict[str, np.ndarray]:
+def malformed_frames_inputs(context: Context) -> dict[str, np.ndarray]:
     """Six cases of three STFTs with NaN and infinite frames, silence and mismatched stems."""
     rng = context.rng("test-malformed-frames")
     inputs: dict[str, np.ndarray] = {"cases": np.array(6)}
@@ -441,7 +441,7 @@ def judge_malformed_frames(run: ProbeRun) -> float | tuple[float, str] | None:
 
 # --------------------------------------------------------------------------- exercise 4
 
-SEPARATE_PROBE = """\
+SEPARATE_TRACK_PROBE = """\
 import keras as _keras
 import numpy as _np
 _dense = _keras.layers.Dense(inputs["bias"].size, activation="sigmoid")
@@ -458,7 +458,7 @@ for _case in range(int(inputs["cases"])):
 """
 
 
-def separate_inputs(context: Context) -> dict[str, np.ndarray]:
+def separate_track_inputs(context: Context) -> dict[str, np.ndarray]:
     """Three mixtures and the weights of a one-layer mask network (magnitudes -> sigmoid)."""
     rng = context.rng("test-separate-track")
     inputs: dict[str, np.ndarray] = {"cases": np.array(3)}
@@ -548,7 +548,7 @@ def judge_build_model(run: ProbeRun) -> None:
 
 # --------------------------------------------------------------------------- exercise 5b
 
-OVERFIT_PROBE = f"""\
+OVERFIT_ONE_BATCH_PROBE = f"""\
 import numpy as _np
 from dlmusic.vocals.model import compile_mask_estimator as _compile
 _model = _compile(build_model())
@@ -572,7 +572,7 @@ def _harmonic_tone(
     return sum(np.sin(k * phase) / k for k in range(1, 9)) * rng.uniform(0.05, 0.2)
 
 
-def overfit_inputs(context: Context) -> dict[str, np.ndarray]:
+def overfit_one_batch_inputs(context: Context) -> dict[str, np.ndarray]:
     """One batch of 4 sequences of 64 frames: a sung tone over a chord, ratio-mask targets.
 
     Each sequence is drawn per student: a voice-like tone (vibrato, 110-660 Hz) over
@@ -594,7 +594,7 @@ def overfit_inputs(context: Context) -> dict[str, np.ndarray]:
     return {"x": x, "y": np.stack(ys).astype(np.float32), "w": (x**2).astype(np.float32)}
 
 
-def judge_overfit(run: ProbeRun) -> float | tuple[float, str] | None:
+def judge_overfit_one_batch(run: ProbeRun) -> float | tuple[float, str] | None:
     """At most 50 optimiser steps, then the grader's loss of the saved weights on the batch."""
     from dlmusic_instructor.heldout.vocals import load_saved_model
 
@@ -660,7 +660,7 @@ CHECKS = (
     ),
     Check(
         "test-ideal-binary-mask",
-        judge_binary_mask,
+        judge_ideal_binary_mask,
         probe=MASK_PROBE.replace("FUNCTION", "ideal_binary_mask"),
         make_inputs=mask_inputs(
             "test-ideal-binary-mask",
@@ -671,7 +671,7 @@ CHECKS = (
     ),
     Check(
         "test-ideal-ratio-mask",
-        judge_ratio_mask,
+        judge_ideal_ratio_mask,
         probe=MASK_PROBE.replace("FUNCTION", "ideal_ratio_mask"),
         make_inputs=mask_inputs(
             "test-ideal-ratio-mask",
@@ -689,14 +689,14 @@ CHECKS = (
     Check(
         "test-malformed-frames",
         judge_malformed_frames,
-        probe=MALFORMED_PROBE,
-        make_inputs=malformed_inputs,
+        probe=MALFORMED_FRAMES_PROBE,
+        make_inputs=malformed_frames_inputs,
     ),
     Check(
         "test-separate-track",
         judge_separate_track,
-        probe=SEPARATE_PROBE,
-        make_inputs=separate_inputs,
+        probe=SEPARATE_TRACK_PROBE,
+        make_inputs=separate_track_inputs,
     ),
     Check(
         "test-build-model",
@@ -706,9 +706,9 @@ CHECKS = (
     ),
     Check(
         "test-overfit-one-batch",
-        judge_overfit,
-        probe=OVERFIT_PROBE,
-        make_inputs=overfit_inputs,
+        judge_overfit_one_batch,
+        probe=OVERFIT_ONE_BATCH_PROBE,
+        make_inputs=overfit_one_batch_inputs,
         timeout_s=300.0,
     ),
     Check("score-ratio-mask-network", heldout_judge("ratio"), timeout_s=600.0),

@@ -52,11 +52,9 @@ def estimate_from_mask(
     mask = np.asarray(mask)
     if mask.ndim != 2 or mask.shape[0] != N_BINS or mask.shape[1] not in (1, shape[1]):
         raise ValueError(f"mask must have shape {shape} or ({N_BINS}, 1), got {mask.shape}")
-    mask = np.broadcast_to(mask, shape)
-    return {
-        "vocals": masked_estimate(mixture, mask),
-        "accompaniment": masked_estimate(mixture, 1.0 - mask),
-    }
+    shares = {"vocals": np.broadcast_to(mask, shape)}
+    shares["accompaniment"] = 1.0 - shares["vocals"]
+    return {source: masked_estimate(mixture, share) for source, share in shares.items()}
 
 
 def estimates_from_masks(
