@@ -56,23 +56,33 @@ from dlmusic.datasets.records import PianoRecording
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
 from dlmusic.problem_set.example_piece import render_piece
-from dlmusic.transcription.augment import add_reverb, add_white_noise, mix_in, random_equalizer
+from dlmusic.transcription.augment import (
+    EQ_PROBABILITY,
+    NOISE_PROBABILITY,
+    REVERB_PROBABILITY,
+    RT60_RANGE_S,
+    SNR_RANGE_DB,
+    add_reverb,
+    add_white_noise,
+    mix_in,
+    random_equalizer,
+)
 from dlmusic.transcription.data import (
     PianoClip,
     WindowSequence,
     fixed_windows,
     load_clips,
-    predict_posteriorgrams,
 )
-from dlmusic.transcription.notes import posteriorgram_to_notes
+from dlmusic.transcription.evaluation import clip_posteriorgrams, degraded_clips, mean_scores_at
 from dlmusic.transcription.saved import MODEL_CONFIGS
 from dlmusic.transcription.targets import NoteList, notes_from_midi
-from dlmusic.transcription.training import training_callbacks
+from dlmusic.transcription.training import compile_nmp, training_callbacks
 from dlmusic_instructor.references.transcription import (
-    build_model,
-    compile_nmp,
+    build_nmp,
     mean_scores,
     note_and_onset_targets,
+    transcription_scores,
+    weighted_bce,
 )
 
 RESULTS = Path(__file__).parent / "results" / "transcription_timbre.json"
@@ -81,7 +91,7 @@ SYSTEMS: dict[str, dict[str, bool]] = {
     **MODEL_CONFIGS,
     "no_post_stack_conv": {"post_stack_conv": False},
 }
-"""Our networks: ``build_model`` keyword arguments (``supervised_contour`` also sets the
+"""Our networks: ``build_nmp`` keyword arguments (``supervised_contour`` also sets the
 contour loss weight to 0)."""
 DEFAULT_ORDER = (
     "basic_pitch",
@@ -97,17 +107,10 @@ CONDITIONS = {
     "held_out_reverb_noise": True,
 }
 """Test conditions and whether each uses the held-out piano."""
-DEGRADE_RT60_S, DEGRADE_WET, DEGRADE_SNR_DB = 0.8, 0.4, 15.0
-"""The room and noise of ``held_out_reverb_noise``."""
 VALIDATION_CLIP_S = 30.0
 """Validation (checkpointing and threshold choice) uses the first 30 s of each piece."""
 THRESHOLD_GRID = [(onset, frame) for onset in (0.3, 0.4, 0.5, 0.6) for frame in (0.3, 0.4, 0.5)]
 """(onset, frame) threshold pairs of ``posteriorgram_to_notes`` tried on validation."""
-EQ_PROBABILITY = 0.5
-REVERB_PROBABILITY = 0.3
-RT60_RANGE_S = (0.2, 1.0)
-NOISE_PROBABILITY = 0.5
-NOISE_SNR_RANGE_DB = (10.0, 30.0)
 MIX_IN_PROBABILITY = 0.2
 MIX_IN_SNR_RANGE_DB = (5.0, 20.0)
 
@@ -137,7 +140,7 @@ class WindowAugmenter:
         if rng.random() < MIX_IN_PROBABILITY and sounding:
             audio = mix_in(audio, self.interference, rng.uniform(*MIX_IN_SNR_RANGE_DB), rng)
         if rng.random() < NOISE_PROBABILITY and sounding:
-            audio = add_white_noise(audio, rng.uniform(*NOISE_SNR_RANGE_DB), rng)
+            audio = add_white_noise(audio, rng.uniform(*SNR_RANGE_DB), rng)
         return audio, notes
 
 
@@ -155,7 +158,8 @@ def train(
     keras.utils.set_random_seed(0)
     config = SYSTEMS[name]
     model = compile_nmp(
-        build_model(**config, name=f"nmp_{name}"),
+        build_nmp(**config, name=f"nmp_{name}"),
+        weighted_bce,
         supervised_contour=config.get("supervised_contour", True),
     )
     windows = WindowSequence(
@@ -183,20 +187,11 @@ def scores_by_threshold(
     model: keras.Model, clips: Sequence[PianoClip], thresholds: list[tuple[float, float]]
 ) -> dict[tuple[float, float], dict[str, float]]:
     """Mean note scores over ``clips`` for each (onset, frame) threshold pair."""
-    posteriors = [predict_posteriorgrams(model, clip.audio) for clip in clips]
-    table = {}
-    for onset, frame in thresholds:
-        pairs = [
-            (
-                clip.notes,
-                posteriorgram_to_notes(
-                    post["note"], post["onset"], onset_threshold=onset, frame_threshold=frame
-                ),
-            )
-            for clip, post in zip(clips, posteriors, strict=True)
-        ]
-        table[(onset, frame)] = mean_scores(pairs)
-    return table
+    posteriors = clip_posteriorgrams(model, clips)
+    return {
+        (onset, frame): mean_scores_at(clips, posteriors, transcription_scores, onset, frame)
+        for onset, frame in thresholds
+    }
 
 
 def basic_pitch_scores(clips: Sequence[PianoClip], audio_paths: Sequence[Path]) -> dict | None:
@@ -243,14 +238,12 @@ def _sorted_by_title(records: list[PianoRecording]) -> list[PianoRecording]:
 
 
 def _degraded(clips: list[PianoClip], folder: Path) -> tuple[list[PianoClip], list[Path]]:
-    """The clips in a room with noise (seeded per clip), saved as WAV for Basic Pitch."""
-    degraded, paths = [], []
-    for index, clip in enumerate(clips):
-        rng = np.random.default_rng([1234, index])
-        room = add_reverb(clip.audio, SAMPLE_RATE_HZ, rng, rt60_s=DEGRADE_RT60_S, wet=DEGRADE_WET)
-        audio = add_white_noise(room, DEGRADE_SNR_DB, rng)
-        paths.append(write_audio(folder / f"{index:02d}.wav", audio, SAMPLE_RATE_HZ))
-        degraded.append(PianoClip(name=clip.name, audio=audio, notes=clip.notes))
+    """The clips in a room with noise (``degraded_clips``), saved as WAV for Basic Pitch."""
+    degraded = degraded_clips(clips)
+    paths = [
+        write_audio(folder / f"{index:02d}.wav", clip.audio, SAMPLE_RATE_HZ)
+        for index, clip in enumerate(degraded)
+    ]
     return degraded, paths
 
 

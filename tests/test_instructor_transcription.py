@@ -42,7 +42,6 @@ ANSWER_CELLS = (
     "log-cqt",
     "harmonic-stack",
     "note-onset-targets",
-    "cell-041",
     "build-model",
     "weighted-bce",
     "transcription-scores",
@@ -67,7 +66,6 @@ REFERENCE_NAMES = (
     "weighted_bce",
     "balanced_positive_weight",
     "balanced_weight",
-    "compile_nmp",
     "note_scores",
     "transcription_scores",
     "mean_scores",
@@ -140,7 +138,7 @@ def student_modules():
 
 
 def test_the_student_package_holds_no_reference_a_model_could_wrap():
-    """No path from ``dlmusic`` to an answer: a student's build_model cannot wrap the grader's."""
+    """No path from ``dlmusic`` to an answer: a student's build_nmp cannot wrap the grader's."""
     for module in student_modules():
         for name, value in vars(module).items():
             owner = getattr(value, "__module__", "") or ""
@@ -271,8 +269,8 @@ def test_a_kernel_without_the_window_earns_nothing(answers, tmp_path):
 
 
 def test_a_kernel_that_does_not_run_costs_only_its_own_cell(solution_namespace, tmp_path):
-    """LogCQT and build_model are judged with the grader's kernel when the student's fails."""
-    namespace = solution_namespace  # LogCQT and build_model look cqt_kernel up here
+    """LogCQT and build_nmp are judged with the grader's kernel when the student's fails."""
+    namespace = solution_namespace  # LogCQT and build_nmp look cqt_kernel up here
     written = namespace["cqt_kernel"]
 
     def cqt_kernel(freq_hz, sr, bins_per_octave=36):
@@ -361,15 +359,13 @@ def test_targets_with_onsets_before_the_window_lose_credit(answers, tmp_path):
 def test_a_network_without_the_post_stack_layer_earns_partial_credit(answers, tmp_path):
     kernel = answers["cqt_kernel"]
 
-    def build_model(harmonic_stacking=True, supervised_contour=True):
+    def build_nmp(harmonic_stacking=True, supervised_contour=True):
         # the published network: a student who left out the post-stack layer
-        return reference.build_model(
+        return reference.build_nmp(
             harmonic_stacking, supervised_contour, post_stack_conv=False, kernel=kernel
         )
 
-    verdict = run_check(
-        CHECKS["test-build-model"], answers | {"build_model": build_model}, tmp_path
-    )
+    verdict = run_check(CHECKS["test-build-model"], answers | {"build_nmp": build_nmp}, tmp_path)
     assert verdict.fraction == pytest.approx(0.3)
     assert "trainable parameters" in verdict.reason
     assert "do not fit" in verdict.reason  # Keras only warns on this file; the grader refuses it

@@ -39,7 +39,7 @@ from dlmusic.transcription.model import (
     count_trainable_parameters,
 )
 from dlmusic.transcription.targets import NoteList
-from dlmusic.transcription.training import training_callbacks
+from dlmusic.transcription.training import compile_nmp, training_callbacks
 from dlmusic_instructor.heldout import transcription as heldout
 from dlmusic_instructor.heldout.transcription import (
     heldout_fno,
@@ -48,9 +48,8 @@ from dlmusic_instructor.heldout.transcription import (
 )
 from dlmusic_instructor.references.transcription import (
     balanced_weight,
-    build_model,
+    build_nmp,
     class_mean_bce,
-    compile_nmp,
     note_and_onset_targets,
     note_targets,
     weighted_bce,
@@ -59,16 +58,16 @@ from dlmusic_instructor.references.transcription import (
 
 @pytest.fixture(scope="module")
 def full_model() -> keras.Model:
-    return build_model()
+    return build_nmp()
 
 
 def test_published_configuration_has_basic_pitchs_parameter_count():
-    model = build_model(post_stack_conv=False)
+    model = build_nmp(post_stack_conv=False)
     assert count_trainable_parameters(model) == PUBLISHED_TRAINABLE_PARAMETERS == 16_782
 
 
 def test_post_stack_conv_adds_a_5x5_conv_and_batch_norm(full_model):
-    published = build_model(post_stack_conv=False)
+    published = build_nmp(post_stack_conv=False)
     extra = count_trainable_parameters(full_model) - count_trainable_parameters(published)
     assert extra == (5 * 5 * 8 * 8 + 8) + 2 * 8 == POST_STACK_TRAINABLE_PARAMETERS
     assert full_model.get_layer("post_stack_conv").kernel.shape == (5, 5, 8, 8)
@@ -85,15 +84,15 @@ def test_outputs_have_basic_pitch_shapes_and_are_probabilities(full_model):
 
 
 def test_no_harmonic_stacking_ablation_sees_one_channel():
-    model = build_model(harmonic_stacking=False)
+    model = build_nmp(harmonic_stacking=False)
     assert model.get_layer("harmonic_stack").compute_output_shape((1, 172, 309))[-1] == 1
-    assert count_trainable_parameters(model) < count_trainable_parameters(build_model())
+    assert count_trainable_parameters(model) < count_trainable_parameters(build_nmp())
 
 
 def test_no_contour_supervision_ablation_feeds_notes_from_features():
-    model = build_model(supervised_contour=False)
+    model = build_nmp(supervised_contour=False)
     assert model.get_layer("note_conv").input.shape[-1] == 8
-    assert build_model().get_layer("note_conv").input.shape[-1] == 1
+    assert build_nmp().get_layer("note_conv").input.shape[-1] == 1
 
 
 def test_weighted_bce_with_half_weight_is_ordinary_bce():
@@ -152,14 +151,14 @@ def test_balanced_weight_gives_both_classes_an_equal_vote():
 
 
 def test_compile_switches_off_contour_loss_for_the_ablation():
-    full = compile_nmp(build_model())
+    full = compile_nmp(build_nmp(), weighted_bce)
     assert set(full.loss) == {"contour", "note", "onset"}
     assert full._compile_config.config["loss_weights"] == {
         "contour": 1.0,
         "note": 1.0,
         "onset": 1.0,
     }
-    model = compile_nmp(build_model(supervised_contour=False), supervised_contour=False)
+    model = compile_nmp(build_nmp(supervised_contour=False), weighted_bce, supervised_contour=False)
     assert model._compile_config.config["loss_weights"]["contour"] == 0.0
 
 
@@ -237,7 +236,7 @@ def test_load_clips_reads_audio_and_midi(tmp_path):
 
 
 def test_training_callbacks_save_weights_and_a_csv_log(tmp_path):
-    model = compile_nmp(build_model())
+    model = compile_nmp(build_nmp(), weighted_bce)
     clip = clip_with_notes()
     x, y = fixed_windows([clip], note_and_onset_targets)
     model.fit(
@@ -254,14 +253,14 @@ def test_training_callbacks_save_weights_and_a_csv_log(tmp_path):
 
 
 def test_saved_weights_load_into_the_right_model_and_not_the_wrong_one(tmp_path):
-    build_model().save_weights(saved.weights_file("full", tmp_path))
-    loaded = saved.load_saved_model("full", build_model, tmp_path)
-    assert count_trainable_parameters(loaded) == count_trainable_parameters(build_model())
-    build_model().save_weights(saved.weights_file("no_harmonic_stacking", tmp_path))
+    build_nmp().save_weights(saved.weights_file("full", tmp_path))
+    loaded = saved.load_saved_model("full", build_nmp, tmp_path)
+    assert count_trainable_parameters(loaded) == count_trainable_parameters(build_nmp())
+    build_nmp().save_weights(saved.weights_file("no_harmonic_stacking", tmp_path))
     with pytest.raises(DlmusicError, match="do not fit"):
-        saved.load_saved_model("no_harmonic_stacking", build_model, tmp_path)
+        saved.load_saved_model("no_harmonic_stacking", build_nmp, tmp_path)
     with pytest.raises(DlmusicError, match="no saved weights"):
-        saved.load_saved_model("no_contour_supervision", build_model, tmp_path)
+        saved.load_saved_model("no_contour_supervision", build_nmp, tmp_path)
     with pytest.raises(DlmusicError, match="unknown model"):
         saved.weights_file("bigger")
 

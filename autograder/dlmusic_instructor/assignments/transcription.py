@@ -353,7 +353,7 @@ from dlmusic.transcription.model import count_trainable_parameters
 for level in octaves:
     outputs[f"kernels_{level.level}"] = level.kernels
 for name, options in NETWORKS.items():
-    model = build_model(**options)
+    model = build_nmp(**options)
     model.save_weights(probe_dir / f"{name}.weights.h5")
     result = model(inputs["audio"], training=False)
     outputs[f"{name}_parameters"] = count_trainable_parameters(model)
@@ -365,12 +365,12 @@ for name, options in NETWORKS.items():
 
 
 def _model_probe(networks: dict[str, dict[str, bool]]) -> str:
-    return f"NETWORKS = {networks!r}\n" + _with_kernel("build_model", MODEL_PROBE)
+    return f"NETWORKS = {networks!r}\n" + _with_kernel("build_nmp", MODEL_PROBE)
 
 
 def _reference_on_student_cqt(run: ProbeRun, options: dict[str, bool]):
     """The instructor's network ``options``, its CQT built from the student's kernels."""
-    model = reference.build_model(**options)
+    model = reference.build_nmp(**options)
     cqt = model.get_layer("log_cqt").cqt
     octaves = []
     for level in cqt.octaves:
@@ -424,7 +424,7 @@ def _compare_network(run: ProbeRun, name: str, options: dict[str, bool]) -> tupl
 
 def _judge_model(run: ProbeRun):
     credit, problems = _compare_network(run, "full", {})
-    return None if credit >= 1.0 else (credit, f"build_model(): {problems}")
+    return None if credit >= 1.0 else (credit, f"build_nmp(): {problems}")
 
 
 def _judge_ablations(run: ProbeRun):
@@ -433,7 +433,7 @@ def _judge_ablations(run: ProbeRun):
         earned, problems = _compare_network(run, name, options)
         credit += earned / len(ABLATIONS)
         if problems:
-            reasons.append(f"build_model(**{options}): {problems}")
+            reasons.append(f"build_nmp(**{options}): {problems}")
     return None if credit >= 1.0 else (credit, " | ".join(reasons))
 
 

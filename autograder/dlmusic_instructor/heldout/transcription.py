@@ -3,7 +3,7 @@
 Each network the notebook trains has a fixed weights file
 (``nmp_<name>.weights.h5``, :func:`dlmusic.transcription.saved.weights_file`). The
 grader builds the network with the instructor's builder
-(:func:`dlmusic_instructor.references.transcription.build_model`), loads the
+(:func:`dlmusic_instructor.references.transcription.build_nmp`), loads the
 student's weights, transcribes the held-out pieces and reports the mean note
 F-measure without offsets (Fno).
 
@@ -31,7 +31,7 @@ from dlmusic.transcription.notes import posteriorgram_to_notes
 from dlmusic.transcription.saved import MODEL_CONFIGS, weights_file
 from dlmusic.transcription.targets import NoteList
 from dlmusic_instructor.heldout import refuse_unfit_weights_file
-from dlmusic_instructor.references.transcription import build_model, mean_scores
+from dlmusic_instructor.references.transcription import build_nmp, mean_scores
 
 MAX_WEIGHTS_BYTES = 16 * 2**20
 """A weights file larger than this is not loaded (the networks' files are about 0.3 MB)."""
@@ -105,7 +105,7 @@ def load_submitted_model(name: str, folder: Path) -> keras.Model:
     refuse_unfit_weights_file(path, MAX_WEIGHTS_BYTES)
     if not path.is_file():
         raise DlmusicError(f"no saved weights for the {name} network at {path}")
-    model = build_model(**MODEL_CONFIGS[name], name=f"nmp_{name}")
+    model = build_nmp(**MODEL_CONFIGS[name], name=f"nmp_{name}")
     return load_weights_strictly(model, path, f"{name} network")
 
 
@@ -168,6 +168,6 @@ def write_untrained_weights(folder: str | Path) -> list[Path]:
     for name, config in MODEL_CONFIGS.items():
         path = weights_file(name, folder)
         path.parent.mkdir(parents=True, exist_ok=True)
-        build_model(**config, name=f"nmp_{name}").save_weights(path)
+        build_nmp(**config, name=f"nmp_{name}").save_weights(path)
         paths.append(path)
     return paths

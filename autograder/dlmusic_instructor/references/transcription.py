@@ -7,9 +7,9 @@ benchmarks use):
 - part 1: :func:`cqt_kernel`, :class:`LogCQT`;
 - part 2: :func:`harmonic_stack` (and :func:`harmonic_shifts`);
 - part 3: :func:`note_and_onset_targets` (and :func:`note_targets`, all three targets);
-- part 4: :func:`build_model`;
-- part 5: :func:`weighted_bce`, :func:`class_mean_bce`, :func:`balanced_weight` (and
-  :func:`compile_nmp`);
+- part 4: :func:`build_nmp`;
+- part 5: :func:`weighted_bce`, :func:`class_mean_bce`, :func:`balanced_weight`
+  (``dlmusic.transcription.training.compile_nmp(model, weighted_bce)`` compiles with them);
 - part 6: :func:`transcription_scores` (and :func:`mean_scores`);
 - part 9: :func:`note_hits`.
 
@@ -48,9 +48,9 @@ from dlmusic.transcription.metrics import (
     ONSET_TOLERANCE_S,
     SCORE_KEYS,
 )
+from dlmusic.transcription.model import conv2d
 from dlmusic.transcription.notes import TranscribedNotes
 from dlmusic.transcription.targets import NoteList, contour_target
-from dlmusic.transcription.training import LABEL_SMOOTHING, ONSET_POSITIVE_WEIGHT
 
 # Part 1 ---------------------------------------------------------------------------------
 
@@ -71,6 +71,12 @@ def cqt_kernel(freq_hz: float, sr: float, bins_per_octave: int = BINS_PER_OCTAVE
     -------
     np.ndarray, shape (len(np.arange(-L // 2, L // 2)),), complex128
         With ``L = sr / (alpha * freq_hz)``; matches ``librosa.filters.wavelet(norm=1)``.
+
+    Examples
+    --------
+    >>> kernel = cqt_kernel(440.0, 22050)
+    >>> kernel.dtype, kernel.size, round(float(np.abs(kernel).sum()), 6)
+    (dtype('complex128'), 2603, 1.0)
     """
     ratio_squared = 2.0 ** (2.0 / bins_per_octave)
     alpha = (ratio_squared - 1.0) / (ratio_squared + 1.0)
@@ -86,6 +92,12 @@ def normalized_log_power(magnitude):
 
     ``(batch, frames, bins)`` magnitudes in, the same shape out: each example's
     quietest cell is 0 and its loudest 1 (all zeros when every cell is equal).
+
+    Examples
+    --------
+    >>> magnitude = np.array([[[1.0, 10.0], [100.0, 1.0]]], np.float32)
+    >>> np.asarray(normalized_log_power(magnitude)).round(2).tolist()
+    [[[0.0, 0.5], [1.0, 0.0]]]
     """
     log_power = 10.0 * ops.log10(ops.square(magnitude) + 1e-10)
     shifted = log_power - ops.min(log_power, axis=(1, 2), keepdims=True)
@@ -99,6 +111,11 @@ class LogCQT(keras.layers.Layer):
     Input ``(batch, n_samples)`` audio at 22050 Hz; output
     ``(batch, 1 + n_samples // 256, 309)``, float32. ``kernel`` is the CQT's
     kernel function (default :func:`cqt_kernel`).
+
+    Examples
+    --------
+    >>> tuple(LogCQT()(np.zeros((2, WINDOW_SAMPLES), np.float32)).shape)
+    (2, 172, 309)
     """
 
     def __init__(self, kernel: KernelFunction = cqt_kernel, **kwargs) -> None:
@@ -115,7 +132,13 @@ class LogCQT(keras.layers.Layer):
 def harmonic_shifts(
     harmonics: Sequence[float] = HARMONICS, bins_per_octave: int = BINS_PER_OCTAVE
 ) -> list[int]:
-    """Bins between a fundamental and each harmonic: ``round(bins_per_octave * log2(h))``."""
+    """Bins between a fundamental and each harmonic: ``round(bins_per_octave * log2(h))``.
+
+    Examples
+    --------
+    >>> harmonic_shifts()
+    [-36, 0, 36, 57, 72, 84, 93, 101]
+    """
     return [round(bins_per_octave * math.log2(h)) for h in harmonics]
 
 
@@ -137,6 +160,14 @@ def harmonic_stack(
     tensor, shape (..., frames, n_output_bins, len(harmonics)), the input's dtype
         Channel ``c``, bin ``k`` holds input bin ``k + round(B * log2(h_c))``
         (zero where that falls outside the input).
+
+    Examples
+    --------
+    >>> spectrogram = np.zeros((1, N_CQT_BINS), np.float32)
+    >>> spectrogram[0, [60, 96]] = 1.0  # a fundamental at bin 60 and its octave
+    >>> stacked = np.asarray(harmonic_stack(spectrogram))
+    >>> stacked.shape, stacked[0, 60, :3].tolist()  # h = 1/2 (bin 24), 1 (bin 60), 2 (bin 96)
+    ((1, 264, 8), [0.0, 1.0, 1.0])
     """
     n_bins = spectrogram.shape[-1]
     leading = [(0, 0)] * (len(spectrogram.shape) - 1)
@@ -158,6 +189,13 @@ def note_and_onset_targets(notes: NoteList, n_frames: int) -> tuple[np.ndarray, 
     A note covers frames ``round(onset * fps)`` to ``max(round(offset * fps), start + 1) - 1``,
     clipped to the window; its onset is set only when its first frame lies in it.
     Raises ``ValueError`` for a non-positive ``n_frames`` or a pitch off the piano.
+
+    Examples
+    --------
+    >>> note, onset = note_and_onset_targets(NoteList([[0.1, 0.5]], [69], [80]), 50)
+    >>> column = 69 - LOWEST_MIDI
+    >>> int(note[:, column].sum()), np.flatnonzero(onset[:, column]).tolist()
+    (34, [9])
     """
     if int(n_frames) != n_frames or n_frames < 1:
         raise ValueError(f"n_frames must be a positive whole number of frames, got {n_frames}")
@@ -179,7 +217,14 @@ def note_and_onset_targets(notes: NoteList, n_frames: int) -> tuple[np.ndarray, 
 
 
 def note_targets(notes: NoteList, n_frames: int) -> dict[str, np.ndarray]:
-    """All three targets: ``{"contour": (n_frames, 264), "note", "onset": (n_frames, 88)}``."""
+    """All three targets: ``{"contour": (n_frames, 264), "note", "onset": (n_frames, 88)}``.
+
+    Examples
+    --------
+    >>> targets = note_targets(NoteList([[0.1, 0.5]], [69], [80]), 50)
+    >>> {head: target.shape for head, target in targets.items()}
+    {'contour': (50, 264), 'note': (50, 88), 'onset': (50, 88)}
+    """
     note, onset = note_and_onset_targets(notes, n_frames)
     return {"contour": contour_target(notes, n_frames), "note": note, "onset": onset}
 
@@ -187,21 +232,7 @@ def note_targets(notes: NoteList, n_frames: int) -> dict[str, np.ndarray]:
 # Part 4 ---------------------------------------------------------------------------------
 
 
-def _conv(filters: int, kernel: tuple[int, int], **kwargs) -> layers.Conv2D:
-    """Basic Pitch's convolution: 'same' padding, He-style uniform init, unit-norm kernels."""
-    return layers.Conv2D(
-        filters,
-        kernel,
-        padding="same",
-        kernel_initializer=keras.initializers.VarianceScaling(
-            scale=2.0, mode="fan_avg", distribution="uniform"
-        ),
-        kernel_constraint=keras.constraints.UnitNorm(axis=[0, 1, 2]),
-        **kwargs,
-    )
-
-
-def build_model(
+def build_nmp(
     harmonic_stacking: bool = True,
     supervised_contour: bool = True,
     *,
@@ -241,6 +272,14 @@ def build_model(
         Input ``(batch, window_samples)`` audio at 22050 Hz; outputs a dict with
         ``contour`` ``(batch, frames, 264)``, ``note`` and ``onset``
         ``(batch, frames, 88)``, all in [0, 1].
+
+    Examples
+    --------
+    >>> from dlmusic.transcription.model import count_trainable_parameters
+    >>> count_trainable_parameters(build_nmp(post_stack_conv=False))
+    16782
+    >>> {head: tuple(output.shape) for head, output in build_nmp().output.items()}
+    {'contour': (None, 172, 264), 'note': (None, 172, 88), 'onset': (None, 172, 88)}
     """
     audio = keras.Input(shape=(window_samples,), name="audio")
     cqt = LogCQT(kernel=kernel, name="log_cqt")(audio)
@@ -251,26 +290,26 @@ def build_model(
 
     contour_features = features
     if post_stack_conv:
-        contour_features = _conv(n_filters_post_stack, (5, 5), name="post_stack_conv")(features)
+        contour_features = conv2d(n_filters_post_stack, (5, 5), name="post_stack_conv")(features)
         contour_features = layers.BatchNormalization(name="post_stack_norm")(contour_features)
         contour_features = layers.ReLU(name="post_stack_relu")(contour_features)
-    contour_features = _conv(8, (3, 3 * 13), name="contour_conv")(contour_features)
+    contour_features = conv2d(8, (3, 3 * 13), name="contour_conv")(contour_features)
     contour_features = layers.BatchNormalization(name="contour_norm")(contour_features)
     contour_features = layers.ReLU(name="contour_relu")(contour_features)
-    contour_map = _conv(1, (5, 5), activation="sigmoid", name="contour_head")(contour_features)
+    contour_map = conv2d(1, (5, 5), activation="sigmoid", name="contour_head")(contour_features)
     contour = layers.Reshape((-1, N_CONTOUR_BINS), name="contour")(contour_map)
 
     note_input = contour_map if supervised_contour else contour_features
-    note_features = _conv(n_filters_note, (7, 7), strides=(1, 3), name="note_conv")(note_input)
+    note_features = conv2d(n_filters_note, (7, 7), strides=(1, 3), name="note_conv")(note_input)
     note_features = layers.ReLU(name="note_relu")(note_features)
-    note_map = _conv(1, (7, 3), activation="sigmoid", name="note_head")(note_features)
+    note_map = conv2d(1, (7, 3), activation="sigmoid", name="note_head")(note_features)
     note = layers.Reshape((-1, N_KEYS), name="note")(note_map)
 
-    onset_features = _conv(n_filters_onset, (5, 5), strides=(1, 3), name="onset_conv")(features)
+    onset_features = conv2d(n_filters_onset, (5, 5), strides=(1, 3), name="onset_conv")(features)
     onset_features = layers.BatchNormalization(name="onset_norm")(onset_features)
     onset_features = layers.ReLU(name="onset_relu")(onset_features)
     onset_features = layers.Concatenate(axis=-1, name="onset_concat")([note_map, onset_features])
-    onset_map = _conv(1, (3, 3), activation="sigmoid", name="onset_head")(onset_features)
+    onset_map = conv2d(1, (3, 3), activation="sigmoid", name="onset_head")(onset_features)
     onset = layers.Reshape((-1, N_KEYS), name="onset")(onset_map)
 
     return keras.Model(audio, {"contour": contour, "note": note, "onset": onset}, name=name)
@@ -289,6 +328,14 @@ def weighted_bce(positive_weight: float = 0.5, label_smoothing: float = 0.0):
         loss = -2 * mean(c * (y_s * log(p) + (1 - y_s) * log(1 - p)), axis=-1)
 
     with predictions clipped to ``[1e-7, 1 - 1e-7]``. ``w = 0.5`` is plain BCE.
+
+    Examples
+    --------
+    >>> y_true = np.array([[[1.0, 0.0]]], np.float32)
+    >>> y_pred = np.array([[[0.9, 0.2]]], np.float32)
+    >>> loss = np.asarray(weighted_bce(0.9)(y_true, y_pred))  # one value per frame
+    >>> loss.shape, round(float(loss[0, 0]), 5)
+    ((1, 1), 0.11714)
     """
     if not 0.0 < positive_weight < 1.0:
         raise ValueError(f"positive_weight must be in (0, 1), got {positive_weight}")
@@ -313,6 +360,13 @@ def class_mean_bce(positive_weight: float = 0.5, label_smoothing: float = 0.0):
     positive and, separately, over those where it is 0; the loss is
     ``w * positive_mean + (1 - w) * negative_mean``, one number per batch. An
     empty class's mean counts as 0 (Basic Pitch's gives NaN there).
+
+    Examples
+    --------
+    >>> y_true = np.array([[[1.0, 0.0, 0.0, 0.0]]], np.float32)
+    >>> y_pred = np.array([[[0.9, 0.2, 0.1, 0.4]]], np.float32)
+    >>> round(float(class_mean_bce(0.95)(y_true, y_pred)), 5)
+    0.11408
     """
     if not 0.0 < positive_weight < 1.0:
         raise ValueError(f"positive_weight must be in (0, 1), got {positive_weight}")
@@ -334,35 +388,16 @@ def class_mean_bce(positive_weight: float = 0.5, label_smoothing: float = 0.0):
 
 
 def balanced_weight(positive_rate: float) -> float:
-    """``w = 1 - p``: solves ``w * p = (1 - w) * (1 - p)``; ``ValueError`` outside (0, 1)."""
+    """``w = 1 - p``: solves ``w * p = (1 - w) * (1 - p)``; ``ValueError`` outside (0, 1).
+
+    Examples
+    --------
+    >>> round(balanced_weight(0.01), 6)
+    0.99
+    """
     if not 0.0 < positive_rate < 1.0:
         raise ValueError(f"positive_rate must be in (0, 1), got {positive_rate}")
     return 1.0 - positive_rate
-
-
-def compile_nmp(
-    model: keras.Model,
-    *,
-    learning_rate: float = 1e-3,
-    onset_positive_weight: float = ONSET_POSITIVE_WEIGHT,
-    supervised_contour: bool = True,
-    label_smoothing: float = LABEL_SMOOTHING,
-) -> keras.Model:
-    """Compile with Adam and Basic Pitch's losses (contour and note plain, onset weighted).
-
-    ``supervised_contour=False`` sets the contour loss weight to 0 (the
-    no-bottleneck ablation).
-    """
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss={
-            "contour": weighted_bce(0.5, label_smoothing),
-            "note": weighted_bce(0.5, label_smoothing),
-            "onset": weighted_bce(onset_positive_weight, label_smoothing),
-        },
-        loss_weights={"contour": 1.0 if supervised_contour else 0.0, "note": 1.0, "onset": 1.0},
-    )
-    return model
 
 
 # Part 6 ---------------------------------------------------------------------------------
@@ -379,6 +414,16 @@ def transcription_scores(
     Returns the keys of ``SCORE_KEYS``, each in [0, 1]. When either list is
     empty every score is 0.0, except that an empty estimate of an empty
     reference scores 1.0 (``mir_eval`` is not called then).
+
+    Examples
+    --------
+    >>> reference = NoteList([[0.0, 0.5], [0.5, 1.0]], [60, 64], [80, 80])
+    >>> transcription_scores(reference, reference)["fno"]
+    1.0
+    >>> late = NoteList([[0.03, 0.5]], [60], [80])  # one of two notes, 30 ms late
+    >>> scores = transcription_scores(reference, late)
+    >>> scores["precision_no_offset"], scores["recall_no_offset"], round(scores["fno"], 4)
+    (1.0, 0.5, 0.6667)
     """
     if not onset_tolerance_s > 0:
         raise ValueError(f"onset_tolerance_s must be positive (seconds), got {onset_tolerance_s}")
@@ -408,6 +453,12 @@ def mean_scores(
     """Each score of :func:`transcription_scores` averaged over clips (each weighs the same).
 
     Raises ``ValueError`` when ``pairs`` is empty.
+
+    Examples
+    --------
+    >>> reference = NoteList([[0.0, 0.5]], [60], [80])
+    >>> mean_scores([(reference, reference), (reference, NoteList.empty())])["fno"]
+    0.5
     """
     scores = [transcription_scores(reference, estimate) for reference, estimate in pairs]
     if not scores:
@@ -419,7 +470,15 @@ def mean_scores(
 
 
 def note_hits(reference: NoteList, estimate: NoteList | TranscribedNotes) -> np.ndarray:
-    """Which estimated notes ``mir_eval`` matches (onset within 50 ms, same pitch), shape (n,)."""
+    """Which estimated notes ``mir_eval`` matches (onset within 50 ms, same pitch), shape (n,).
+
+    Examples
+    --------
+    >>> reference = NoteList([[0.0, 0.5], [0.5, 1.0]], [60, 64], [80, 80])
+    >>> estimate = NoteList([[0.5, 1.0], [0.02, 0.4]], [65, 60], [80, 80])
+    >>> note_hits(reference, estimate).tolist()  # a semitone off, then a match
+    [False, True]
+    """
     hits = np.zeros(len(estimate), dtype=bool)
     if len(reference) == 0 or len(estimate) == 0:
         return hits

@@ -37,6 +37,21 @@ from dlmusic.audio import validate_audio
 from dlmusic.errors import AudioError, SampleRateError
 from dlmusic.transcription.constants import HIGHEST_MIDI, LOWEST_MIDI
 
+TRANSPOSE_PROBABILITY = 0.2
+"""Chance that the notebook's ``augment_window`` transposes a window (part 7)."""
+TRANSPOSE_SEMITONES = (-2, -1, 1, 2)
+"""Intervals ``augment_window`` transposes by, drawn uniformly: small, so the timbre
+changes little."""
+EQ_PROBABILITY = 0.5
+"""Chance that ``augment_window`` applies :func:`random_equalizer`."""
+REVERB_PROBABILITY = 0.3
+"""Chance that ``augment_window`` applies :func:`add_reverb`."""
+RT60_RANGE_S = (0.2, 1.0)
+"""Range of the reverberation time ``augment_window`` draws uniformly, seconds."""
+NOISE_PROBABILITY = 0.5
+"""Chance that ``augment_window`` applies :func:`add_white_noise`."""
+SNR_RANGE_DB = (10.0, 30.0)
+"""Range of the signal-to-noise ratio ``augment_window`` draws uniformly, dB."""
 EQ_MIN_HZ = 60.0
 """Lowest centre frequency :func:`random_equalizer` draws."""
 EQ_MAX_HZ = 8000.0
@@ -48,6 +63,8 @@ MASK_RAMP_S = 0.005
 @dataclass(frozen=True, eq=False)
 class TransposedExample:
     """A training example after :func:`transpose`.
+
+    Notebook: transcription, part 7 (augmentation: transposition).
 
     Attributes
     ----------
@@ -130,6 +147,8 @@ def _add_at_snr(audio: np.ndarray, interference: np.ndarray, snr_db: float) -> n
 def add_white_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
     """Add Gaussian white noise at a given signal-to-noise ratio.
 
+    Notebook: transcription, part 7 (augmentation).
+
     Parameters
     ----------
     audio : np.ndarray, shape (n_samples,)
@@ -157,6 +176,8 @@ def add_white_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) 
 
 def room_impulse_response(sr: float, rng: np.random.Generator, rt60_s: float) -> np.ndarray:
     """A synthetic room: a direct path then an exponentially decaying noise tail.
+
+    Notebook: transcription, part 7 (augmentation: the room of add_reverb).
 
     The tail is Gaussian noise whose amplitude falls by 60 dB over ``rt60_s``
     seconds (the room's reverberation time), and the response ends there. The
@@ -198,6 +219,8 @@ def add_reverb(
 ) -> np.ndarray:
     """Play the audio in a synthetic room (see :func:`room_impulse_response`).
 
+    Notebook: transcription, part 7 (augmentation).
+
     Parameters
     ----------
     audio : np.ndarray, shape (n_samples,)
@@ -227,6 +250,8 @@ def add_reverb(
 
 def peaking_eq_sos(gain_db: float, centre_hz: float, sr: float, q: float = 1.0) -> np.ndarray:
     """One peaking-EQ biquad (RBJ audio-EQ cookbook) as a second-order section.
+
+    Notebook: transcription, part 7 (augmentation: the filters of random_equalizer).
 
     Parameters
     ----------
@@ -272,6 +297,8 @@ def equalize(
 ) -> np.ndarray:
     """Filter the audio through a cascade of peaking equalisers, one per band.
 
+    Notebook: transcription, part 7 (augmentation: what random_equalizer applies).
+
     Parameters
     ----------
     audio : np.ndarray, shape (n_samples,)
@@ -315,6 +342,8 @@ def random_equalizer(
 ) -> np.ndarray:
     """Equalise with random bands, as Basic Pitch's EQ augmentation does.
 
+    Notebook: transcription, part 7 (augmentation).
+
     Centre frequencies are log-uniform between ``EQ_MIN_HZ`` (60 Hz) and
     ``EQ_MAX_HZ`` (8 kHz, or 0.45 ``sr`` if that is lower); gains are uniform
     in ``[-max_gain_db, max_gain_db]`` dB; every band has ``q = 1``.
@@ -357,6 +386,8 @@ def transpose(
     semitones: int,
 ) -> TransposedExample:
     """Change key: pitch-shift the audio and move the labels by the same interval.
+
+    Notebook: transcription, part 7 (augmentation).
 
     The audio is shifted with ``librosa.effects.pitch_shift`` (time-stretch
     then resample), which keeps its length and timing, so onsets and offsets
@@ -418,6 +449,8 @@ def mix_in(
 ) -> np.ndarray:
     """Add an unrelated recording (drums, speech, another piece) as interference.
 
+    Notebook: transcription, part 7 (augmentation: mixing in an irrelevant sound).
+
     Parameters
     ----------
     audio : np.ndarray, shape (n_samples,)
@@ -447,6 +480,8 @@ def mix_in(
 
 def mask_time_span(audio: np.ndarray, sr: float, start_s: float, end_s: float) -> np.ndarray:
     """Silence the audio from ``start_s`` to ``end_s`` seconds: the WRONG augmentation.
+
+    Notebook: transcription, part 7 (the wrong augmentation: masking).
 
     The span fades out over its first 5 ms and back in over its last 5 ms
     (raised-cosine ramps, shorter if the span is under 10 ms) to avoid
@@ -497,6 +532,8 @@ def notes_heard_after_masking(
     min_duration_s: float = 0.05,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The notes a listener would transcribe after :func:`mask_time_span`.
+
+    Notebook: transcription, part 7 (the wrong augmentation: masking).
 
     The illustration of the lesson, modelling naive perception: sound stops
     during the span, and whatever sounds after it is heard as starting at

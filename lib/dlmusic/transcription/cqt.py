@@ -50,7 +50,10 @@ circular FFT cannot wrap the end of the audio onto its start."""
 def cqt_frequencies(
     n_bins: int = N_CQT_BINS, fmin_hz: float = FMIN_HZ, bins_per_octave: int = BINS_PER_OCTAVE
 ) -> np.ndarray:
-    """Centre frequencies in Hz, shape ``(n_bins,)``: ``fmin * 2**(k / bins_per_octave)``."""
+    """Centre frequencies in Hz, shape ``(n_bins,)``: ``fmin * 2**(k / bins_per_octave)``.
+
+    Notebook: transcription, part 1 (the CQT).
+    """
     return fmin_hz * 2.0 ** (np.arange(n_bins) / bins_per_octave)
 
 
@@ -58,6 +61,8 @@ def cqt_filter_lengths(
     freqs_hz: np.ndarray, sr: float, bins_per_octave: int = BINS_PER_OCTAVE
 ) -> np.ndarray:
     """Kernel length in samples of each bin, ``sr / (alpha * f)``, shape ``(n_bins,)``.
+
+    Notebook: transcription, part 1 (kernel lengths).
 
     ``alpha`` is the relative bandwidth of one bin, ``(r**2 - 1) / (r**2 + 1)``
     with ``r = 2**(1 / bins_per_octave)`` (librosa's definition), so
@@ -80,6 +85,8 @@ def kernel_matrix(
     bins_per_octave: int = BINS_PER_OCTAVE,
 ) -> np.ndarray:
     """The kernels of several bins, each centred in one row of a common width.
+
+    Notebook: transcription, part 1 (the CQT layer, from the student's kernel function).
 
     Parameters
     ----------
@@ -124,6 +131,8 @@ def kernel_matrix(
 class OctaveLevel:
     """One octave of the transform, computed at ``sr / 2**level``.
 
+    Notebook: transcription, part 1 (the CQT layer's octaves).
+
     Attributes
     ----------
     level : int
@@ -154,6 +163,8 @@ def plan_octaves(
     bins_per_octave: int = BINS_PER_OCTAVE,
 ) -> list[OctaveLevel]:
     """Split the bins into octaves, top first, and make each octave's kernels.
+
+    Notebook: transcription, part 1 (the CQT layer's octaves).
 
     ``kernel`` makes one bin's kernel (see :data:`KernelFunction`); each octave's
     kernels are made at that octave's rate, ``sr / 2**level``.
@@ -194,6 +205,8 @@ def plan_octaves(
 
 class CQT(keras.layers.Layer):
     """Magnitude constant-Q transform of a batch of mono audio, in the graph.
+
+    Notebook: transcription, part 1 (the CQT layer built from the student's cqt_kernel).
 
     Input shape ``(batch, n_samples)`` or ``(batch, n_samples, 1)``;
     output shape ``(batch, 1 + n_samples // hop_samples, n_bins)``, float32.

@@ -6,9 +6,10 @@ A :class:`PianoClip` is a whole recording with its notes. Training reads
 windows of :data:`~dlmusic.transcription.constants.WINDOW_SAMPLES` samples
 from clips, either at random offsets, new ones every epoch
 (:class:`WindowSequence`, "sliding windows"), or at fixed, non-overlapping
-offsets (:func:`fixed_windows`, "fixed excerpts"); the notebook compares the
-two. :func:`predict_posteriorgrams` runs a trained model over a whole
-recording window by window and stitches the outputs.
+offsets (:func:`fixed_windows` and :class:`FixedExcerpts`, "fixed excerpts");
+the notebook compares the two. :func:`predict_posteriorgrams` runs a trained
+model over a whole recording window by window and stitches the outputs, and
+:func:`transcribe` turns them into notes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from dlmusic.audio import SAMPLE_RATE_HZ, load_audio, validate_audio
 from dlmusic.datasets.records import PianoRecording
 from dlmusic.transcription.constants import HOP_SAMPLES, N_KEYS, WINDOW_FRAMES, WINDOW_SAMPLES
+from dlmusic.transcription.notes import TranscribedNotes, posteriorgram_to_notes
 from dlmusic.transcription.targets import NoteList, contour_target, notes_from_midi
 
 INFERENCE_OVERLAP_FRAMES = 30
@@ -37,6 +39,8 @@ Augmentation = Callable[[np.ndarray, NoteList, np.random.Generator], tuple[np.nd
 @dataclass(frozen=True)
 class PianoClip:
     """A recording and its notes.
+
+    Notebook: transcription, parts 1 to 9 (every clip the notebook loads).
 
     Attributes
     ----------
@@ -71,7 +75,10 @@ class PianoClip:
 def load_clips(
     records: Sequence[PianoRecording], *, max_duration_s: float | None = None
 ) -> list[PianoClip]:
-    """Read recordings (MAESTRO-style records) into clips, optionally cut short."""
+    """Read recordings (MAESTRO-style records) into clips, optionally cut short.
+
+    Notebook: transcription, parts 1 to 9 (the data every part uses).
+    """
     clips = []
     for record in records:
         audio = load_audio(record.audio_path, SAMPLE_RATE_HZ, duration_s=max_duration_s)
@@ -87,6 +94,8 @@ def window_example(
     audio: np.ndarray, notes: NoteList, targets: NoteOnsetTargets
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One training example: the window's audio and its contour/note/onset targets.
+
+    Notebook: transcription, parts 3 and 5 (targets of a training window).
 
     Parameters
     ----------
@@ -126,7 +135,10 @@ def window_example(
 def stack_examples(
     examples: Sequence[tuple[np.ndarray, dict[str, np.ndarray]]],
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Batch examples: audio ``(batch, samples)``, each target ``(batch, frames, bins)``."""
+    """Batch examples: audio ``(batch, samples)``, each target ``(batch, frames, bins)``.
+
+    Notebook: transcription, part 5 (training batches).
+    """
     audio = np.stack([example[0] for example in examples])
     targets = {key: np.stack([example[1][key] for example in examples]) for key in examples[0][1]}
     return audio, targets
@@ -136,6 +148,8 @@ def fixed_windows(
     clips: Sequence[PianoClip], targets: NoteOnsetTargets
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Every clip cut into consecutive, non-overlapping windows ("fixed excerpts").
+
+    Notebook: transcription, part 5 (fixed excerpts, and the validation windows).
 
     ``targets`` makes each window's note and onset targets (see :func:`window_example`).
     """
@@ -149,6 +163,8 @@ def fixed_windows(
 
 class WindowSequence(keras.utils.PyDataset):
     """Batches of windows at random offsets, drawn afresh every epoch ("sliding windows").
+
+    Notebook: transcription, part 5 (sliding windows).
 
     Parameters
     ----------
@@ -212,10 +228,63 @@ class WindowSequence(keras.utils.PyDataset):
         self.epoch += 1
 
 
+class FixedExcerpts(keras.utils.PyDataset):
+    """Batches drawn from one fixed set of windows, shuffled every epoch ("fixed excerpts").
+
+    Notebook: transcription, part 5 (sliding windows or fixed excerpts?). The
+    windows are :func:`fixed_windows` of the clips, cut once; each batch draws
+    ``batch_size`` of them, so the same excerpts come back every epoch.
+
+    Parameters
+    ----------
+    clips : sequence of PianoClip
+        Cut into consecutive windows once.
+    targets : callable
+        Makes each window's note and onset targets (see :func:`window_example`).
+    batch_size : int
+        Windows per batch (drawn with replacement only when there are fewer windows).
+    batches_per_epoch : int
+        Length of an epoch.
+    seed : int
+        Seeds the draws so that runs repeat.
+    """
+
+    def __init__(
+        self,
+        clips: Sequence[PianoClip],
+        *,
+        targets: NoteOnsetTargets,
+        batch_size: int = 16,
+        batches_per_epoch: int = 100,
+        seed: int = 0,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.windows, self.targets = fixed_windows(clips, targets)
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        replace = len(self.windows) < self.batch_size
+        chosen = rng.choice(len(self.windows), self.batch_size, replace=replace)
+        return self.windows[chosen], {key: value[chosen] for key, value in self.targets.items()}
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+
 def predict_posteriorgrams(
     model: keras.Model, audio: np.ndarray, *, batch_size: int = 8
 ) -> dict[str, np.ndarray]:
     """Run ``model`` over a whole recording and stitch the windows.
+
+    Notebook: transcription, part 6 (transcribing whole recordings).
 
     Windows overlap by ``2 * INFERENCE_OVERLAP_FRAMES`` frames; each keeps
     only its middle, where the CQT saw real audio on both sides.
@@ -247,3 +316,27 @@ def predict_posteriorgrams(
         key: np.concatenate(list(np.asarray(value)[:, middle]))[:n_frames]
         for key, value in outputs.items()
     }
+
+
+def transcribe(model: keras.Model, audio: np.ndarray, **settings: float) -> TranscribedNotes:
+    """The notes (with confidences) ``model`` finds in a whole recording.
+
+    Notebook: transcription, parts 6 to 9 (every transcription the notebook scores).
+    :func:`predict_posteriorgrams`, then
+    :func:`~dlmusic.transcription.notes.posteriorgram_to_notes` with ``settings``
+    (e.g. ``onset_threshold``, ``frame_threshold``).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A transcription network (see :func:`predict_posteriorgrams`).
+    audio : np.ndarray, shape (n_samples,)
+        Mono audio at 22050 Hz.
+
+    Returns
+    -------
+    TranscribedNotes
+        Onsets and offsets in seconds from the start of ``audio``.
+    """
+    posteriors = predict_posteriorgrams(model, audio)
+    return posteriorgram_to_notes(posteriors["note"], posteriors["onset"], **settings)

@@ -30,6 +30,8 @@ len(harmonics))``."""
 class HarmonicStacking(keras.layers.Layer):
     """Keras layer that applies a harmonic-stacking function to a batch.
 
+    Notebook: transcription, parts 2 and 4 (the stacking layer runs the student's harmonic_stack).
+
     Input ``(batch, frames, bins)`` or ``(batch, frames, bins, 1)``; output
     ``(batch, frames, n_output_bins, len(harmonics))``.
 

@@ -51,6 +51,8 @@ def precision_recall_by_confidence(
 ) -> list[dict[str, float]]:
     """Onset-only scores of the notes kept at each confidence threshold.
 
+    Notebook: transcription, part 9 (confidence).
+
     Parameters
     ----------
     reference : NoteList

@@ -43,6 +43,8 @@ VELOCITY_SPAN = 87
 class TranscribedNotes:
     """Notes found in posteriorgrams, each with a confidence.
 
+    Notebook: transcription, parts 6 and 9 (notes with confidences).
+
     Parameters
     ----------
     intervals : array-like, shape (n, 2)
@@ -100,6 +102,8 @@ def posteriorgram_to_notes(
     infer_onsets: bool = True,
 ) -> TranscribedNotes:
     """Notes from the note (Yn) and onset (Yo) posteriorgrams (Basic Pitch's method).
+
+    Notebook: transcription, part 6 (from posteriorgrams to notes).
 
     Parameters
     ----------
@@ -221,6 +225,8 @@ def inferred_onsets(note: np.ndarray, onset: np.ndarray) -> np.ndarray:
 def onset_peaks(onset: np.ndarray, threshold: float) -> np.ndarray:
     """Boolean mask, shape (n_frames, 88): strict local maxima over time reaching ``threshold``.
 
+    Notebook: transcription, part 6 (from posteriorgrams to notes).
+
     Frames beyond either end count as 0, so the first and last frames can be peaks.
     """
     padded = np.pad(onset, ((1, 1), (0, 0)))
@@ -250,6 +256,8 @@ def _transcribed(found: list[tuple[int, int, int, float]]) -> TranscribedNotes:
 
 def notes_to_midi(notes: NoteList | TranscribedNotes, program: int = 0) -> pretty_midi.PrettyMIDI:
     """A one-instrument MIDI file of ``notes``, for listening to a transcription.
+
+    Notebook: transcription, part 6 (listening to a transcription).
 
     Parameters
     ----------

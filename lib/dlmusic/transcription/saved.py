@@ -21,11 +21,14 @@ MODEL_CONFIGS: dict[str, dict[str, bool]] = {
     "no_contour_supervision": {"supervised_contour": False},
 }
 """The three networks the notebook trains: the full model and the two ablations
-(keyword arguments of the notebook's ``build_model``)."""
+(keyword arguments of the notebook's ``build_nmp``)."""
 
 
 def weights_file(name: str, folder: str | Path = ".") -> Path:
-    """Where the notebook saves model ``name``: ``<folder>/nmp_<name>.weights.h5``."""
+    """Where the notebook saves model ``name``: ``<folder>/nmp_<name>.weights.h5``.
+
+    Notebook: transcription, parts 5 and 8 (the graded networks' files).
+    """
     if name not in MODEL_CONFIGS:
         raise DlmusicError(f"unknown model {name!r}; expected one of {', '.join(MODEL_CONFIGS)}")
     return Path(folder) / f"nmp_{name}.weights.h5"
@@ -36,12 +39,14 @@ def load_saved_model(
 ) -> keras.Model:
     """Build network ``name`` with ``build(**MODEL_CONFIGS[name])`` and load its saved weights.
 
+    Notebook: transcription, part 8 (the graded networks load into the student's build_nmp).
+
     Parameters
     ----------
     name : str
         A key of :data:`MODEL_CONFIGS`.
     build : callable
-        The network builder (the notebook's ``build_model``).
+        The network builder (the notebook's ``build_nmp``).
     folder : path
         Where the weights files are.
 

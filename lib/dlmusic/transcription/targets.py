@@ -40,6 +40,8 @@ CONTOUR_NEIGHBOUR_VALUE = 0.5
 class NoteList:
     """Notes of a piece or a window of it, in seconds and MIDI numbers.
 
+    Notebook: transcription, parts 3 to 9 (every list of notes).
+
     Parameters
     ----------
     intervals : array-like, shape (n, 2)
@@ -128,7 +130,10 @@ class NoteList:
 
 
 def frozen_array(values: object, dtype: type) -> np.ndarray:
-    """A read-only copy of ``values`` as an array of ``dtype``."""
+    """A read-only copy of ``values`` as an array of ``dtype``.
+
+    Notebook: transcription, part 3 (NoteList's arrays).
+    """
     array = np.array(values, dtype=dtype)
     array.setflags(write=False)
     return array
@@ -136,6 +141,8 @@ def frozen_array(values: object, dtype: type) -> np.ndarray:
 
 def checked_notes(intervals: object, pitches: object) -> tuple[np.ndarray, np.ndarray]:
     """Validated, read-only note times and pitches (shared with ``TranscribedNotes``).
+
+    Notebook: transcription, part 3 (NoteList's checks).
 
     Parameters
     ----------
@@ -188,6 +195,8 @@ def _check_midi_range(values: np.ndarray, name: str) -> None:
 def notes_from_midi(midi: pretty_midi.PrettyMIDI | str | Path) -> NoteList:
     """The notes of every non-drum instrument, merged.
 
+    Notebook: transcription, parts 1 to 9 (the data every part uses).
+
     Parameters
     ----------
     midi : PrettyMIDI or path
@@ -221,6 +230,8 @@ def notes_from_midi(midi: pretty_midi.PrettyMIDI | str | Path) -> NoteList:
 def key_index(pitch: int) -> int:
     """Column of MIDI ``pitch`` in the note and onset targets: ``pitch - 21`` (0..87).
 
+    Notebook: transcription, part 3 (targets).
+
     Raises
     ------
     ValueError
@@ -235,6 +246,8 @@ def key_index(pitch: int) -> int:
 def contour_bin(pitch: int) -> int:
     """Contour bin centred on MIDI ``pitch``: ``3 * (pitch - 21)`` (0..261).
 
+    Notebook: transcription, parts 2 and 3 (the contour axis).
+
     Bin ``k`` of the contour is centred at ``27.5 * 2**(k / 36)`` Hz, so
     A4 (MIDI 69, 440 Hz) is bin 144.
 
@@ -248,6 +261,8 @@ def contour_bin(pitch: int) -> int:
 
 def contour_target(notes: NoteList, n_frames: int) -> np.ndarray:
     """The contour (Yp) target of ``notes``: three bins per semitone.
+
+    Notebook: transcription, part 3 (the given contour target Yp).
 
     Parameters
     ----------

@@ -19,7 +19,7 @@ import datetime
 import subprocess
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import librosa
@@ -36,6 +36,7 @@ from dlmusic.transcription.constants import (
     WINDOW_SAMPLES,
 )
 from dlmusic.transcription.cqt import CQT, KernelFunction
+from dlmusic.transcription.experiments import Budget
 
 RUN_LOG_FIELDS = (
     "commit",
@@ -60,6 +61,8 @@ SMOKE_CHORD_MIDI = (45, 57, 64, 69, 76, 88)
 
 def cqt_smoke_test(kernel: KernelFunction) -> dict[str, float]:
     """The CQT layer built from ``kernel`` against ``librosa.cqt`` on a chord of sines.
+
+    Notebook: transcription, part 8 (validation at two levels).
 
     Runs in a few seconds on a CPU. A kernel function that is wrong in any way that
     matters (length, window, normalisation, frequency) gives errors of tens of percent;
@@ -96,6 +99,8 @@ def cqt_smoke_test(kernel: KernelFunction) -> dict[str, float]:
 def librosa_cqt(audio: np.ndarray) -> np.ndarray:
     """``librosa.cqt``'s magnitude with the CQT layer's settings, the layer's reference.
 
+    Notebook: transcription, parts 1 and 8 (librosa's CQT, the layer's reference).
+
     Parameters
     ----------
     audio : np.ndarray, shape (n_samples,)
@@ -121,7 +126,10 @@ def librosa_cqt(audio: np.ndarray) -> np.ndarray:
 
 
 def current_commit(folder: str | Path = ".") -> str:
-    """The short git commit of ``folder``'s checkout, or ``"unknown"`` outside git."""
+    """The short git commit of ``folder``'s checkout, or ``"unknown"`` outside git.
+
+    Notebook: transcription, part 8 (the run log).
+    """
     try:
         result = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -149,6 +157,8 @@ def append_run(
     date: str | None = None,
 ) -> dict[str, str]:
     """Append one training run to the CSV log at ``path`` (created with a header).
+
+    Notebook: transcription, part 8 (the run log).
 
     Parameters
     ----------
@@ -213,8 +223,61 @@ def append_run(
     return row
 
 
+def log_run(
+    path: str | Path,
+    kernel: KernelFunction,
+    name: str,
+    budget: Budget,
+    train_seconds: float,
+    validation: Mapping[str, float],
+    held_out_fno: Sequence[float] = (),
+) -> str:
+    """Run the smoke test on ``kernel`` and append the run to the log at ``path``.
+
+    Notebook: transcription, part 8 (validation at two levels, and the run log).
+
+    Parameters
+    ----------
+    path : path
+        The log file (see :func:`append_run`).
+    kernel : callable
+        The CQT kernel function the smoke test builds its layer from.
+    name : str
+        Which network (see :func:`append_run`).
+    budget : Budget
+        Its training budget (steps and batch size are logged).
+    train_seconds : float
+        Wall time of the training.
+    validation : mapping
+        Mean validation scores, with ``"fno"`` and ``"f"``.
+    held_out_fno : sequence of float
+        Fno of each clip of a kind never trained on; its mean is logged (empty: not logged).
+
+    Returns
+    -------
+    str
+        One line: the smoke test's error and where the run was logged.
+    """
+    smoke = cqt_smoke_test(kernel)
+    system = {"validation_fno": validation["fno"], "validation_f": validation["f"]}
+    system["held_out_fno"] = float(np.mean(held_out_fno)) if len(held_out_fno) else None
+    append_run(
+        path,
+        name=name,
+        steps=budget.steps,
+        batch_size=budget.batch_size,
+        train_seconds=train_seconds,
+        smoke=smoke,
+        system=system,
+    )
+    return f"smoke test: median error {smoke['smoke_cqt_error']:.2e}; logged to {path}"
+
+
 def read_runs(path: str | Path) -> list[dict[str, str]]:
-    """The rows of a run log, oldest first (an empty list when there is no file)."""
+    """The rows of a run log, oldest first (an empty list when there is no file).
+
+    Notebook: transcription, part 8 (the run log).
+    """
     path = Path(path)
     if not path.is_file():
         return []
@@ -224,6 +287,8 @@ def read_runs(path: str | Path) -> list[dict[str, str]]:
 
 def plot_runs(path: str | Path, *, title: str = "training runs") -> Figure:
     """Both validation levels per run: the smoke test's error and the system Fno.
+
+    Notebook: transcription, part 8 (the run log).
 
     One point per row of the log, in order, labelled with its commit; one line per
     run ``name``.
