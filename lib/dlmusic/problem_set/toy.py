@@ -43,9 +43,9 @@ def toy_posteriors(
     >>> labels.shape, bool(0 < posterior.min() and posterior.max() < 1)
     ((1000,), True)
     """
-    rng = np.random.default_rng(seed)
-    labels = (rng.random(size) < prior).astype(int)
-    scores = rng.normal(separation * labels, 1.0)
+    draw = np.random.default_rng(seed)
+    labels = (draw.random(size) < prior).astype(int)
+    scores = draw.normal(separation * labels, 1.0)
     posterior = scipy.special.expit(
         np.log(prior / (1 - prior)) + separation * scores - separation**2 / 2
     )
