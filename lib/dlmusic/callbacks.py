@@ -155,7 +155,8 @@ class TimeProbe(keras.callbacks.Callback):
     - ``name``: the run's name;
     - ``planned_epochs``, ``steps_per_epoch``, ``planned_steps``: what ``fit``
       would have run (``planned_steps`` is epochs x steps per epoch, ``None``
-      when the data has no length);
+      when the data has no length; a run resumed by ``BackupAndRestore`` still
+      counts every epoch);
     - ``steps_run``, ``epochs_run``: what it ran before the probe stopped it;
     - ``seconds``: the run's wall time, ``fit``'s start to its end;
     - ``warmup_seconds``: from the start to the end of step ``warmup_steps``
@@ -204,6 +205,7 @@ class TimeProbe(keras.callbacks.Callback):
         self._step_ends: list[float] = []
         self._epochs_run = 0
         self._epoch_end_seconds: float | None = None
+        self._first_epoch_steps: int | None = None
 
     def on_train_batch_end(self, batch: int, logs=None) -> None:
         self._step_ends.append(time.perf_counter())
@@ -223,7 +225,7 @@ class TimeProbe(keras.callbacks.Callback):
         """Append this run's timing (see the class) to the file and return it."""
         epochs, steps_per_epoch = self.params.get("epochs"), self.params.get("steps")
         planned = epochs * steps_per_epoch if epochs and steps_per_epoch else None
-        first = self._step_ends[: getattr(self, "_first_epoch_steps", len(self._step_ends))]
+        first = self._step_ends[: self._first_epoch_steps]
         warm = self.warmup_steps
         per_step = (
             (first[-1] - first[warm - 1]) / (len(first) - warm) if len(first) > warm else None
