@@ -68,8 +68,8 @@ def cqt_filter_lengths(
     with ``r = 2**(1 / bins_per_octave)`` (librosa's definition), so
     neighbouring bins' main lobes just touch.
     """
-    ratio_squared = 2.0 ** (2.0 / bins_per_octave)
-    alpha = (ratio_squared - 1) / (ratio_squared + 1)
+    r_squared = 2.0 ** (2.0 / bins_per_octave)
+    alpha = (r_squared - 1) / (r_squared + 1)
     return sr / (alpha * np.asarray(freqs_hz, dtype=float))
 
 

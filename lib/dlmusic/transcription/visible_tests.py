@@ -25,6 +25,7 @@ from dlmusic.transcription.constants import (
     WINDOW_FRAMES,
     WINDOW_SAMPLES,
 )
+from dlmusic.transcription.cqt import cqt_filter_lengths
 from dlmusic.transcription.model import (
     POST_STACK_TRAINABLE_PARAMETERS,
     PUBLISHED_TRAINABLE_PARAMETERS,
@@ -38,9 +39,11 @@ SCORE_KEYS = {"precision", "recall", "f", "precision_no_offset", "recall_no_offs
 
 
 def _librosa_kernel(freq_hz: float, sr: float, bins_per_octave: int = 36) -> np.ndarray:
-    """librosa's kernel of one bin, with the bandwidth ``alpha`` passed explicitly."""
-    ratio_squared = 2.0 ** (2.0 / bins_per_octave)
-    alpha = (ratio_squared - 1.0) / (ratio_squared + 1.0)
+    """librosa's kernel of one bin, with the bandwidth ``alpha`` passed explicitly.
+
+    ``alpha`` comes from the CQT layer's kernel length, ``L = sr / (alpha * f)``.
+    """
+    alpha = sr / (freq_hz * cqt_filter_lengths(np.array([freq_hz]), sr, bins_per_octave)[0])
     kernels, _ = librosa.filters.wavelet(
         freqs=np.array([freq_hz]), sr=sr, norm=1, pad_fft=False, alpha=alpha, dtype=np.complex128
     )
