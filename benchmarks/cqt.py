@@ -20,23 +20,19 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from dlmusic.audio import SAMPLE_RATE_HZ, load_audio
+from dlmusic.audio import load_audio
 from dlmusic.datasets.summary import format_table
 from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
 from dlmusic.transcription.constants import (
-    BINS_PER_OCTAVE,
-    FMIN_HZ,
-    HOP_SAMPLES,
-    N_CQT_BINS,
     WINDOW_SAMPLES,
 )
 from dlmusic.transcription.cqt import CQT
+from dlmusic.transcription.cqt_comparison import best_of, nnaudio_cqt
 from dlmusic.transcription.validation import librosa_cqt
 from dlmusic_instructor.references.transcription import cqt_kernel
 
@@ -64,33 +60,14 @@ def relative_errors(size: str) -> dict[str, float]:
     }
 
 
-def best_time(run, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls after one warm-up, in seconds."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def timings(repeats: int, rng: np.random.Generator) -> dict[str, float]:
     """Seconds per batch of 16 two-second windows for the three implementations."""
     import tensorflow as tf
     import torch
-    from nnAudio.features import CQT2010v2
 
     batch = (0.1 * rng.standard_normal((BATCH_WINDOWS, WINDOW_SAMPLES))).astype(np.float32)
     layer = CQT(cqt_kernel)
-    nnaudio = CQT2010v2(
-        sr=SAMPLE_RATE_HZ,
-        hop_length=HOP_SAMPLES,
-        fmin=FMIN_HZ,
-        n_bins=N_CQT_BINS,
-        bins_per_octave=BINS_PER_OCTAVE,
-        verbose=False,
-    )
+    nnaudio = nnaudio_cqt()
     batch_torch = torch.from_numpy(batch)
     layer_graph = tf.function(layer.call)
 
@@ -99,10 +76,10 @@ def timings(repeats: int, rng: np.random.Generator) -> dict[str, float]:
             nnaudio(batch_torch)
 
     return {
-        "dlmusic_seconds": best_time(lambda: np.asarray(layer_graph(batch)), repeats),
-        "dlmusic_eager_seconds": best_time(lambda: np.asarray(layer(batch)), repeats),
-        "librosa_seconds": best_time(lambda: [librosa_cqt(x) for x in batch], repeats),
-        "nnaudio_seconds": best_time(run_nnaudio, repeats),
+        "dlmusic_seconds": best_of(lambda: np.asarray(layer_graph(batch)), repeats),
+        "dlmusic_eager_seconds": best_of(lambda: np.asarray(layer(batch)), repeats),
+        "librosa_seconds": best_of(lambda: [librosa_cqt(x) for x in batch], repeats),
+        "nnaudio_seconds": best_of(run_nnaudio, repeats),
     }
 
 

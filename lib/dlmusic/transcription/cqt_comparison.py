@@ -47,7 +47,12 @@ def kernel_lengths_table(notes: tuple[str, ...] = ("A0", "A2", "A4", "A6", "C8")
     return "\n".join(lines)
 
 
-def _nnaudio_cqt():
+def nnaudio_cqt():
+    """nnAudio's ``CQT2010v2`` (a PyTorch module) with the CQT layer's settings.
+
+    Notebook: transcription, part 1 (three CQTs of the same clip); also
+    ``benchmarks/cqt.py``.
+    """
     from nnAudio.features import CQT2010v2
 
     return CQT2010v2(
@@ -80,7 +85,7 @@ def three_cqts(audio: np.ndarray, kernel: KernelFunction) -> dict[str, np.ndarra
     import torch
 
     with torch.no_grad():
-        nnaudio = _nnaudio_cqt()(torch.from_numpy(audio))[0].numpy()
+        nnaudio = nnaudio_cqt()(torch.from_numpy(audio))[0].numpy()
     return {
         KERAS_LAYER: np.asarray(CQT(kernel=kernel)(audio[np.newaxis]))[0].T,
         LIBROSA: librosa_cqt(audio).T,
@@ -155,7 +160,7 @@ def timing_table(kernel: KernelFunction, *, n_windows: int = 4) -> str:
     batch = np.random.default_rng(0).standard_normal((n_windows, WINDOW_SAMPLES))
     batch = (0.1 * batch).astype(np.float32)
     batch_torch = torch.from_numpy(batch)
-    layer, nnaudio = CQT(kernel=kernel), _nnaudio_cqt()
+    layer, nnaudio = CQT(kernel=kernel), nnaudio_cqt()
 
     def run_nnaudio() -> None:
         with torch.no_grad():
