@@ -161,7 +161,29 @@ def fixed_windows(
     return stack_examples(examples)
 
 
-class WindowSequence(keras.utils.PyDataset):
+class _EpochBatches(keras.utils.PyDataset):
+    """``batches_per_epoch`` batches of ``batch_size`` windows, batch ``i`` of epoch ``e``
+    drawn from ``np.random.default_rng([seed, e, i])`` (:meth:`rng`)."""
+
+    def __init__(self, *, batch_size: int, batches_per_epoch: int, seed: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.seed = seed
+        self.epoch = 0
+
+    def rng(self, index: int) -> np.random.Generator:
+        """The generator of batch ``index`` in the current epoch."""
+        return np.random.default_rng([self.seed, self.epoch, index])
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+
+class WindowSequence(_EpochBatches):
     """Batches of windows at random offsets, drawn afresh every epoch ("sliding windows").
 
     Notebook: transcription, part 5 (sliding windows).
@@ -196,24 +218,19 @@ class WindowSequence(keras.utils.PyDataset):
         augment: Augmentation | None = None,
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            batch_size=batch_size, batches_per_epoch=batches_per_epoch, seed=seed, **kwargs
+        )
         if not clips:
             raise ValueError("WindowSequence needs at least one clip")
         self.clips = list(clips)
         self.targets = targets
-        self.batch_size = batch_size
-        self.batches_per_epoch = batches_per_epoch
-        self.seed = seed
         self.augment = augment
-        self.epoch = 0
         lengths = np.array([clip.audio.size for clip in self.clips], dtype=float)
         self.clip_probabilities = lengths / lengths.sum()
 
-    def __len__(self) -> int:
-        return self.batches_per_epoch
-
     def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = self.rng(index)
         examples = []
         for _ in range(self.batch_size):
             clip = self.clips[rng.choice(len(self.clips), p=self.clip_probabilities)]
@@ -224,11 +241,8 @@ class WindowSequence(keras.utils.PyDataset):
             examples.append(window_example(audio, notes, self.targets))
         return stack_examples(examples)
 
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
 
-
-class FixedExcerpts(keras.utils.PyDataset):
+class FixedExcerpts(_EpochBatches):
     """Batches drawn from one fixed set of windows, shuffled every epoch ("fixed excerpts").
 
     Notebook: transcription, part 5 (sliding windows or fixed excerpts?). The
@@ -259,24 +273,16 @@ class FixedExcerpts(keras.utils.PyDataset):
         seed: int = 0,
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            batch_size=batch_size, batches_per_epoch=batches_per_epoch, seed=seed, **kwargs
+        )
         self.windows, self.targets = fixed_windows(clips, targets)
-        self.batch_size = batch_size
-        self.batches_per_epoch = batches_per_epoch
-        self.seed = seed
-        self.epoch = 0
-
-    def __len__(self) -> int:
-        return self.batches_per_epoch
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = self.rng(index)
         replace = len(self.windows) < self.batch_size
         chosen = rng.choice(len(self.windows), self.batch_size, replace=replace)
         return self.windows[chosen], {key: value[chosen] for key, value in self.targets.items()}
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
 
 
 def predict_posteriorgrams(
