@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from dlmusic.errors import ChannelError, DlmusicError
+from dlmusic.runs import count_trainable_parameters
 from dlmusic.vocals.data import TrackStems, energy_weights
 from dlmusic.vocals.model import (
     compile_mask_estimator,
-    count_trainable_parameters,
     weights_file,
 )
 from dlmusic.vocals.stft import N_BINS, n_frames

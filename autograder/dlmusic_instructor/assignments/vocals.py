@@ -509,7 +509,7 @@ def judge_separate_track(run: ProbeRun) -> float | tuple[float, str] | None:
 
 BUILD_MODEL_PROBE = f"""\
 import numpy as _np
-from dlmusic.vocals.model import count_trainable_parameters as _count
+from dlmusic.runs import count_trainable_parameters as _count
 _model = build_model()
 _model.save_weights(str(probe_dir / {MODEL_WEIGHTS!r}))
 outputs = {{

@@ -29,7 +29,6 @@ import numpy as np
 from keras import layers
 
 from dlmusic.errors import DlmusicError
-from dlmusic.runs import count_trainable_parameters as count_trainable_parameters
 from dlmusic.runs import fit_keeping_best
 from dlmusic.vocals.stft import N_BINS
 
