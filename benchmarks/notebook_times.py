@@ -246,8 +246,12 @@ def full_mode_summary(seconds: float, cells: list[dict], probe_steps: int) -> di
     }
 
 
-def merge(path: Path, name: str, run_mode: str, result: dict) -> None:
-    """Write ``result`` as ``notebooks[name][run_mode]`` in the JSON at ``path``."""
+def merge(path: Path, name: str, run_mode: str, result: dict, command: str | None = None) -> None:
+    """Write ``result`` as ``notebooks[name][run_mode]`` in the JSON at ``path``.
+
+    A result it replaces is kept, summarised, in the new one's ``earlier_runs``;
+    ``command`` defaults to this process's command line.
+    """
     data = json.loads(path.read_text()) if path.is_file() else {}
     data |= {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.platform()}",
@@ -258,14 +262,30 @@ def merge(path: Path, name: str, run_mode: str, result: dict) -> None:
         ),
         "long_cell_s": LONG_CELL_S,
     }
-    command = "python benchmarks/notebook_times.py " + " ".join(sys.argv[1:])
-    commands = data.setdefault("commands", [])
-    data.pop("command", None)
-    if command not in commands:
-        commands.append(command)
-    data.setdefault("notebooks", {}).setdefault(name, {})[run_mode] = result | {"command": command}
+    command = command or "python benchmarks/notebook_times.py " + " ".join(sys.argv[1:])
+    runs = data.setdefault("notebooks", {}).setdefault(name, {})
+    earlier = runs.get(run_mode)
+    earlier_runs = [summary(earlier), *earlier.get("earlier_runs", [])] if earlier else []
+    runs[run_mode] = result | {"command": command, "earlier_runs": earlier_runs}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def summary(result: dict) -> dict:
+    """A run's totals, without its cells."""
+    kept = (
+        "date",
+        "command",
+        "seconds",
+        "completed",
+        "load_average_1min",
+        "probe_steps",
+        "measured_seconds",
+        "extrapolated_seconds",
+        "full_seconds",
+        "training",
+    )
+    return {key: result[key] for key in kept if key in result}
 
 
 def report(name: str, run_mode: str, result: dict) -> str:
