@@ -6,15 +6,12 @@ these tests build it from the instructor's reference kernel.
 
 from __future__ import annotations
 
-import warnings
-
 import librosa
 import numpy as np
 import pytest
 
 from dlmusic.transcription.constants import (
     BINS_PER_OCTAVE,
-    FMIN_HZ,
     HOP_SAMPLES,
     N_CONTOUR_BINS,
     N_CQT_BINS,
@@ -29,6 +26,7 @@ from dlmusic.transcription.cqt import (
     plan_octaves,
 )
 from dlmusic.transcription.harmonics import HarmonicStacking
+from dlmusic.transcription.validation import librosa_cqt
 from dlmusic_instructor.references.transcription import (
     cqt_kernel,
     harmonic_shifts,
@@ -37,20 +35,6 @@ from dlmusic_instructor.references.transcription import (
 )
 
 SR = 22050
-
-
-def librosa_cqt(audio: np.ndarray) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        spectrum = librosa.cqt(
-            audio,
-            sr=SR,
-            hop_length=HOP_SAMPLES,
-            fmin=FMIN_HZ,
-            n_bins=N_CQT_BINS,
-            bins_per_octave=BINS_PER_OCTAVE,
-        )
-    return np.abs(spectrum).T
 
 
 def test_constants_give_basic_pitch_shapes():
