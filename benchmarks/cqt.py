@@ -18,7 +18,6 @@ Writes ``benchmarks/results/cqt.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 from datetime import date
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dlmusic.audio import load_audio
-from dlmusic.datasets.summary import format_table
+from dlmusic.datasets.summary import format_table, write_results
 from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
 from dlmusic.transcription.constants import (
     WINDOW_SAMPLES,
@@ -114,9 +113,7 @@ def main() -> int:
         f"{results['median_relative_error_40db']:.4f} (within 40 dB); "
         f"90th percentile {results['p90_relative_error_60db']:.4f}"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {write_results(results, RESULTS)}")
     return 0
 
 

@@ -53,7 +53,7 @@ import numpy as np
 
 from dlmusic.audio import SAMPLE_RATE_HZ, write_audio
 from dlmusic.datasets.records import PianoRecording
-from dlmusic.datasets.summary import format_table
+from dlmusic.datasets.summary import format_table, write_results
 from dlmusic.datasets.synthetic_piano import build_synthetic_piano, load_synthetic_piano
 from dlmusic.problem_set.example_piece import render_piece
 from dlmusic.transcription.augment import (
@@ -289,7 +289,7 @@ def main() -> int:
                 scores = basic_pitch_scores(clips, paths)
                 if scores is not None:
                     _record(results, condition, name, scores)
-            _write(results, args.results)
+            write_results(results, args.results)
             continue
         model, seconds = train(
             name,
@@ -308,7 +308,7 @@ def main() -> int:
         results["train_seconds_by_system"][name] = seconds
         if name == "full":
             results["train_seconds"] = seconds
-        _write(results, args.results)
+        write_results(results, args.results)
 
     print(format_table(_rows(results), f"Note scores on {setup['dataset']} ({results['date']})"))
     print(f"wrote {args.results}")
@@ -336,11 +336,6 @@ def _earlier_results(setup: dict, path: Path) -> dict:
 def _record(results: dict, condition: str, system: str, scores: dict[str, float]) -> None:
     keys = ("fno", "f", "precision_no_offset", "recall_no_offset")
     results["conditions"][condition]["systems"][system] = {key: scores[key] for key in keys}
-
-
-def _write(results: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def _rows(results: dict) -> list[dict[str, str]]:

@@ -6,7 +6,9 @@ with a total row; :func:`format_table` renders any rows as aligned text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 from dlmusic.audio import audio_info
 from dlmusic.datasets.records import PIANO_SPLITS, STEM_SUBSETS, PianoRecording, StemTrack
@@ -83,3 +85,24 @@ def format_table(rows: Sequence[Mapping[str, object]], title: str | None = None)
         *("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)) for line in cells),
     ]
     return "\n".join(([title] if title else []) + lines)
+
+
+def write_results(results: Mapping[str, object], path: str | Path) -> Path:
+    """Write a benchmark's results as indented JSON, making the folder if needed.
+
+    Parameters
+    ----------
+    results : mapping
+        JSON-serialisable results.
+    path : path
+        The ``.json`` file to (over)write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
