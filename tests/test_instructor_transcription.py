@@ -26,7 +26,7 @@ import dlmusic
 from dlmusic.transcription.targets import NoteList
 from dlmusic_instructor.assignments import transcription
 from dlmusic_instructor.checks import Check, Context, ProbeRun, ProbeStatus, Verdict, judge
-from dlmusic_instructor.executor import grade_locally, judge_in_process
+from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context
 from dlmusic_instructor.heldout.transcription import write_untrained_weights
 from dlmusic_instructor.references import transcription as reference
 
@@ -78,13 +78,12 @@ REFERENCE_NAMES = (
 
 
 def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context:
-    return Context(
-        student=student,
-        assignment="transcription",
+    return local_context(
+        "transcription",
         submission=tmp_path / "submission",
         heldout=tmp_path / "heldout",
         seed=seed,
-        size="quick",
+        student=student,
     )
 
 
@@ -443,21 +442,9 @@ def test_note_hits_marking_every_note_earns_nothing(answers, tmp_path):
 
 
 def test_note_hits_marking_reference_indices_loses_credit(answers, tmp_path):
-    mir_eval = answers["mir_eval"]
-
     def note_hits(reference_notes, estimate):
         hits = np.zeros(len(estimate), dtype=bool)
-        if len(reference_notes) == 0 or len(estimate) == 0:
-            return hits
-        matches = mir_eval.transcription.match_notes(
-            reference_notes.intervals,
-            mir_eval.util.midi_to_hz(reference_notes.pitches),
-            estimate.intervals,
-            mir_eval.util.midi_to_hz(estimate.pitches),
-            onset_tolerance=0.05,
-            offset_ratio=None,
-        )
-        for reference_index, _ in matches:
+        for reference_index, _ in reference.note_matches(reference_notes, estimate):
             if reference_index < len(hits):
                 hits[reference_index] = True
         return hits

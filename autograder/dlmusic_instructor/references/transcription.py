@@ -435,10 +435,7 @@ def transcription_scores(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             precision, recall, f, _ = mir_eval.transcription.precision_recall_f1_overlap(
-                reference.intervals,
-                mir_eval.util.midi_to_hz(reference.pitches),
-                estimate.intervals,
-                mir_eval.util.midi_to_hz(estimate.pitches),
+                *_mir_eval_notes(reference, estimate),
                 onset_tolerance=onset_tolerance_s,
                 offset_ratio=offset_ratio,
                 offset_min_tolerance=OFFSET_MIN_TOLERANCE_S,
@@ -480,16 +477,39 @@ def note_hits(reference: NoteList, estimate: NoteList | TranscribedNotes) -> np.
     [False, True]
     """
     hits = np.zeros(len(estimate), dtype=bool)
+    for _, index in note_matches(reference, estimate):
+        hits[index] = True
+    return hits
+
+
+def note_matches(
+    reference: NoteList, estimate: NoteList | TranscribedNotes
+) -> list[tuple[int, int]]:
+    """``mir_eval``'s (reference index, estimate index) pairs behind :func:`note_hits`.
+
+    Examples
+    --------
+    >>> reference = NoteList([[0.0, 0.5], [0.5, 1.0]], [60, 64], [80, 80])
+    >>> note_matches(reference, NoteList([[0.52, 0.9]], [64], [80]))
+    [(1, 0)]
+    """
     if len(reference) == 0 or len(estimate) == 0:
-        return hits
+        return []
     matches = mir_eval.transcription.match_notes(
+        *_mir_eval_notes(reference, estimate),
+        onset_tolerance=ONSET_TOLERANCE_S,
+        offset_ratio=None,
+    )
+    return [(int(reference_index), int(index)) for reference_index, index in matches]
+
+
+def _mir_eval_notes(
+    reference: NoteList, estimate: NoteList | TranscribedNotes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``mir_eval``'s first four note arguments: each side's intervals (s) and pitches (Hz)."""
+    return (
         reference.intervals,
         mir_eval.util.midi_to_hz(reference.pitches),
         estimate.intervals,
         mir_eval.util.midi_to_hz(estimate.pitches),
-        onset_tolerance=ONSET_TOLERANCE_S,
-        offset_ratio=None,
     )
-    for _, index in matches:
-        hits[index] = True
-    return hits
