@@ -33,7 +33,7 @@ from dlmusic_instructor.checks import (  # noqa: E402
     Verdict,
     judge,
 )
-from dlmusic_instructor.executor import grade_locally, judge_in_process  # noqa: E402
+from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context  # noqa: E402
 from dlmusic_instructor.references.composer import build_resnet50, rows_from_page  # noqa: E402
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
@@ -44,20 +44,12 @@ MODEL_CHECKS = ("score-resnet50-rows", "score-resnet50-pieces")
 HELDOUT_SEED = 11
 
 
-def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context:
-    return Context(
-        student=student,
-        assignment="composer",
-        submission=tmp_path,
-        heldout=tmp_path,
-        seed=seed,
-        size="quick",
-    )
-
-
 def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
     """Probe ``namespace`` (the stand-in for a notebook's globals) and judge, as the grader does."""
-    return judge_in_process(check, namespace, context_for(tmp_path), tmp_path)
+    context = local_context(
+        "composer", submission=tmp_path, heldout=tmp_path, seed=31, student="ada"
+    )
+    return judge_in_process(check, namespace, context, tmp_path)
 
 
 def solution_namespace() -> dict:
@@ -132,16 +124,26 @@ def test_the_release_earns_nothing_and_says_why(grading_env, heldout_dir):
         assert verdict.reason, verdict
 
 
-# --------------------------------------------------------------- inputs
+# --------------------------------------------------------------- the solution's functions
+
+
+@pytest.mark.parametrize(
+    "grade_id",
+    [
+        "test-range-profile",
+        "test-find-rows",
+        "test-build-resnet50",
+        "test-compile-and-callbacks",
+        "test-precision-recall",
+        "test-piece-vote",
+    ],
+)
+def test_the_solution_functions_earn_full_marks(grade_id, tmp_path):
+    verdict = run_check(CHECKS[grade_id], solution_namespace(), tmp_path)
+    assert verdict.full_marks, verdict
 
 
 # --------------------------------------------------------------- part 1
-
-
-def test_the_solution_row_functions_earn_full_marks(tmp_path):
-    namespace = solution_namespace()
-    for grade_id in ("test-range-profile", "test-find-rows"):
-        assert run_check(CHECKS[grade_id], namespace, tmp_path / grade_id).full_marks
 
 
 def test_a_row_finder_with_inclusive_bottoms_scores_zero(tmp_path):
@@ -246,13 +248,6 @@ def test_a_split_that_ignores_its_seed_scores_zero(tmp_path):
 # --------------------------------------------------------------- part 3
 
 
-def test_the_solution_network_set_up_earns_full_marks(tmp_path):
-    namespace = solution_namespace()
-    for grade_id in ("test-build-resnet50", "test-compile-and-callbacks"):
-        verdict = run_check(CHECKS[grade_id], namespace, tmp_path / grade_id)
-        assert verdict.full_marks, verdict
-
-
 def test_a_resnet50_for_colour_images_scores_zero(tmp_path):
     def build_resnet50(n_classes):
         return keras.applications.ResNet50(
@@ -311,13 +306,6 @@ def test_a_learning_rate_that_does_not_decay_scores_zero(tmp_path):
 
 
 # --------------------------------------------------------------- parts 4 and 5
-
-
-def test_the_solution_precision_recall_and_vote_earn_full_marks(tmp_path):
-    namespace = solution_namespace()
-    for grade_id in ("test-precision-recall", "test-piece-vote"):
-        verdict = run_check(CHECKS[grade_id], namespace, tmp_path / grade_id)
-        assert verdict.full_marks, verdict
 
 
 def test_precision_that_is_nan_for_a_class_never_predicted_scores_zero(tmp_path):

@@ -19,8 +19,8 @@ import scipy.special
 from dlmusic.problem_set.example_piece import piano_and_drums_midi
 from dlmusic.problem_set.piano_roll import midi_piano_roll
 from dlmusic_instructor.assignments import problem_set
-from dlmusic_instructor.checks import Check, Context, Verdict
-from dlmusic_instructor.executor import grade_locally, judge_in_process
+from dlmusic_instructor.checks import Check, Verdict
+from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = COURSE_ROOT / "solutions" / "problem_set" / "problem_set.ipynb"
@@ -28,20 +28,12 @@ RELEASE = COURSE_ROOT / "assignments" / "problem_set" / "problem_set.ipynb"
 CHECKS = {check.grade_id: check for check in problem_set.CHECKS}
 
 
-def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context:
-    return Context(
-        student=student,
-        assignment="problem_set",
-        submission=tmp_path,
-        heldout=tmp_path,
-        seed=seed,
-        size="quick",
-    )
-
-
 def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
     """Probe ``namespace`` (the stand-in for a notebook's globals) and judge, as the grader does."""
-    return judge_in_process(check, {"np": np, **namespace}, context_for(tmp_path), tmp_path)
+    context = local_context(
+        "problem_set", submission=tmp_path, heldout=tmp_path, seed=31, student="ada"
+    )
+    return judge_in_process(check, {"np": np, **namespace}, context, tmp_path)
 
 
 # --------------------------------------------------------------- whole notebooks
@@ -55,15 +47,20 @@ def grading_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def test_the_solution_earns_every_point(grading_env):
-    verdicts = grade_locally(
-        SOLUTION,
+def grade(notebook: Path, folder: Path) -> list[Verdict]:
+    """Grade ``notebook`` here as the grader does, with its files in ``folder``."""
+    return grade_locally(
+        notebook,
         "problem_set",
-        submission=grading_env / "submission",
-        heldout=grading_env / "heldout",
+        submission=folder / "submission",
+        heldout=folder / "heldout",
         seed=5,
         cell_timeout_s=120,
     )
+
+
+def test_the_solution_earns_every_point(grading_env):
+    verdicts = grade(SOLUTION, grading_env)
     assert [verdict.grade_id for verdict in verdicts] == list(CHECKS)
     assert all(verdict.full_marks for verdict in verdicts), [
         (verdict.grade_id, verdict.reason) for verdict in verdicts if not verdict.full_marks
@@ -71,14 +68,7 @@ def test_the_solution_earns_every_point(grading_env):
 
 
 def test_the_release_earns_nothing_and_says_why(grading_env):
-    verdicts = grade_locally(
-        RELEASE,
-        "problem_set",
-        submission=grading_env / "submission",
-        heldout=grading_env / "heldout",
-        seed=5,
-        cell_timeout_s=120,
-    )
+    verdicts = grade(RELEASE, grading_env)
     assert [verdict.grade_id for verdict in verdicts] == list(CHECKS)
     for verdict in verdicts:
         assert verdict.fraction == 0.0, verdict

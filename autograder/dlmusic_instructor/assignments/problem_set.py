@@ -19,6 +19,8 @@ the grader's: what it computes is judged, not what its helpers are called.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import scipy.ndimage
 import scipy.special
@@ -446,6 +448,30 @@ def judge_harmonic_percussive(run: ProbeRun) -> None:
 # --------------------------------------------------------------------------- 2.1
 
 
+def _weighted_cases_probe(output: str, function: str, first: str, second: str) -> str:
+    """Probe lines that call ``function(first, second, w)`` on every case of the inputs.
+
+    Case ``i`` reads ``inputs[f"{first}_{i}"]``, ``inputs[f"{second}_{i}"]`` and
+    ``inputs[f"w_{i}"]`` (of ``inputs["n_cases"]``) and writes ``outputs[f"{output}_{i}"]``.
+    """
+    return (
+        'for _i in range(int(inputs["n_cases"])):\n'
+        f'    outputs[f"{output}_{{_i}}"] = {function}(\n'
+        f'        inputs[f"{first}_{{_i}}"].copy(), inputs[f"{second}_{{_i}}"].copy(),'
+        ' float(inputs[f"w_{_i}"])\n'
+        "    )\n"
+    )
+
+
+def _weighted_cases(
+    run: ProbeRun, first: str, second: str
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, float]]:
+    """``(index, first, second, w)`` of every case a :func:`_weighted_cases_probe` ran on."""
+    for index in range(int(run.inputs["n_cases"])):
+        w = float(run.inputs[f"w_{index}"])
+        yield index, run.inputs[f"{first}_{index}"], run.inputs[f"{second}_{index}"], w
+
+
 def inputs_mean_weighted_bce(context: Context) -> dict[str, np.ndarray]:
     """Label/prediction sets of several shapes; the last one has predictions of 0 and 1."""
     rng = context.rng("test-weighted-bce")
@@ -465,13 +491,10 @@ def inputs_mean_weighted_bce(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_MEAN_WEIGHTED_BCE = """
-outputs = {"loss_plain": loss_plain, "loss_weighted": loss_weighted}
-for _i in range(int(inputs["n_cases"])):
-    outputs[f"loss_{_i}"] = mean_weighted_bce(
-        inputs[f"y_{_i}"].copy(), inputs[f"p_{_i}"].copy(), float(inputs[f"w_{_i}"])
-    )
-"""
+PROBE_MEAN_WEIGHTED_BCE = (
+    'outputs = {"loss_plain": loss_plain, "loss_weighted": loss_weighted}\n'
+    + _weighted_cases_probe("loss", "mean_weighted_bce", "y", "p")
+)
 
 
 def judge_mean_weighted_bce(run: ProbeRun) -> float | tuple[float, str] | None:
@@ -479,9 +502,7 @@ def judge_mean_weighted_bce(run: ProbeRun) -> float | tuple[float, str] | None:
         if not np.isclose(_scalar(run, name), mean_weighted_bce(Y_GIVEN, P_GIVEN, w), rtol=1e-6):
             raise CheckFailed(f"{name} is not the loss of P_GIVEN for Y_GIVEN with w = {w}")
     last = int(run.inputs["n_cases"]) - 1
-    for index in range(last + 1):
-        y, p = run.inputs[f"y_{index}"], run.inputs[f"p_{index}"]
-        w = float(run.inputs[f"w_{index}"])
+    for index, y, p, w in _weighted_cases(run, "y", "p"):
         got = run.number(f"loss_{index}")
         if np.isclose(got, mean_weighted_bce(y, p, w), rtol=1e-6):
             continue
@@ -512,19 +533,13 @@ def inputs_mean_weighted_bce_gradient(context: Context) -> dict[str, np.ndarray]
     return inputs
 
 
-PROBE_WEIGHTED_BCE_GRADIENT = """
-outputs = {}
-for _i in range(int(inputs["n_cases"])):
-    outputs[f"gradient_{_i}"] = weighted_bce_gradient(
-        inputs[f"y_{_i}"].copy(), inputs[f"z_{_i}"].copy(), float(inputs[f"w_{_i}"])
-    )
-"""
+PROBE_WEIGHTED_BCE_GRADIENT = "outputs = {}\n" + _weighted_cases_probe(
+    "gradient", "weighted_bce_gradient", "y", "z"
+)
 
 
 def judge_mean_weighted_bce_gradient(run: ProbeRun) -> None:
-    for index in range(int(run.inputs["n_cases"])):
-        y, z = run.inputs[f"y_{index}"], run.inputs[f"z_{index}"]
-        w = float(run.inputs[f"w_{index}"])
+    for index, y, z, w in _weighted_cases(run, "y", "z"):
         got = run.array(f"gradient_{index}", y.shape)
         if not np.allclose(got, weighted_bce_gradient(y, z, w), rtol=1e-4, atol=1e-9):
             raise CheckFailed(
@@ -609,19 +624,13 @@ def inputs_f_measure_for_weight(context: Context) -> dict[str, np.ndarray]:
     return inputs
 
 
-PROBE_F_MEASURE_FOR_WEIGHT = """
-outputs = {}
-for _i in range(int(inputs["n_cases"])):
-    outputs[f"f_{_i}"] = f_measure_for_weight(
-        inputs[f"labels_{_i}"].copy(), inputs[f"posterior_{_i}"].copy(), float(inputs[f"w_{_i}"])
-    )
-"""
+PROBE_F_MEASURE_FOR_WEIGHT = "outputs = {}\n" + _weighted_cases_probe(
+    "f", "f_measure_for_weight", "labels", "posterior"
+)
 
 
 def judge_f_measure_for_weight(run: ProbeRun) -> None:
-    for index in range(int(run.inputs["n_cases"])):
-        labels, posterior = run.inputs[f"labels_{index}"], run.inputs[f"posterior_{index}"]
-        w = float(run.inputs[f"w_{index}"])
+    for index, labels, posterior, w in _weighted_cases(run, "labels", "posterior"):
         expected = f_measure_for_weight(labels, posterior, w)
         if not np.isclose(run.number(f"f_{index}"), expected, rtol=1e-9, atol=1e-12):
             raise CheckFailed(f"wrong F-measure for w = {w:.3f} on {labels.size} cells")

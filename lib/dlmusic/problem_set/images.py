@@ -103,8 +103,7 @@ def plot_images(
     rows = -(-len(arrays) // columns)
     fig = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    low = min(float(image.min()) for image in arrays.values())
-    high = max(float(image.max()) for image in arrays.values())
+    low, high = _common_range(arrays)
     for ax, (title, image) in zip(axes, arrays.items(), strict=False):
         shown = ax.imshow(
             image,
@@ -147,8 +146,7 @@ def plot_matrices(matrices: Mapping[str, np.ndarray], *, decimals: int = 0) -> F
         No matrices, or a matrix that is not 2-D.
     """
     arrays = _named_2d_arrays(matrices, "matrix")
-    low = min(float(matrix.min()) for matrix in arrays.values())
-    high = max(float(matrix.max()) for matrix in arrays.values())
+    low, high = _common_range(arrays)
     fig = Figure(figsize=(3.2 * len(arrays), 3.2), layout="constrained")
     for ax, (title, matrix) in zip(
         fig.subplots(1, len(arrays), squeeze=False)[0], arrays.items(), strict=True
@@ -179,6 +177,14 @@ def _named_2d_arrays(named: Mapping[str, np.ndarray], kind: str) -> dict[str, np
         if array.ndim != 2:
             raise ValueError(f"{kind} {title!r} must be 2-D, got shape {array.shape}")
     return arrays
+
+
+def _common_range(arrays: Mapping[str, np.ndarray]) -> tuple[float, float]:
+    """The lowest and the highest value over every array: one colour scale for all panels."""
+    return (
+        min(float(array.min()) for array in arrays.values()),
+        max(float(array.max()) for array in arrays.values()),
+    )
 
 
 def plot_row_over_time(
