@@ -21,7 +21,6 @@ writes ``benchmarks/results/grading.json`` (``seconds`` for the whole class,
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shutil
 import tempfile
@@ -29,7 +28,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from dlmusic.datasets.summary import format_table
+from dlmusic.datasets.summary import format_table, write_results
 from dlmusic_instructor.autograde import Limits, autograde_assignment
 from dlmusic_instructor.collect import collect_folder
 from dlmusic_instructor.example_class import example_students, write_example_class
@@ -112,9 +111,7 @@ def main() -> int:
                 )
                 print(rows[-1], flush=True)
     print(format_table(rows, f"Grading throughput ({results['date']}, {results['machine']})"))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {write_results(results, RESULTS)}")
     return 0
 
 

@@ -52,7 +52,7 @@ from dlmusic.composer.model import build_small_cnn, set_batch_norm_momentum
 from dlmusic.composer.training import budgets, train_classifier
 from dlmusic.course import mode
 from dlmusic.datasets.sheet_folder import load_score_folder
-from dlmusic.datasets.summary import format_table
+from dlmusic.datasets.summary import format_table, write_results
 from dlmusic.datasets.synthetic_scores import COMPOSERS, build_synthetic_scores
 from dlmusic_instructor.heldout.composer import (
     HELDOUT_PAGES_PER_PIECE,
@@ -201,7 +201,7 @@ def main() -> int:
             f"--seeds {' '.join(map(str, args.seeds))}"
         )
         reference["seconds_total"] = time.perf_counter() - started
-        RESULTS.write_text(json.dumps(previous | {"reference": reference}, indent=2) + "\n")
+        write_results(previous | {"reference": reference}, RESULTS)
         print(format_table(reference["mean_over_seeds"], "mean over seeds"))
         return 0
 
@@ -269,7 +269,7 @@ def main() -> int:
     }
     if "reference" in previous:
         results["reference"] = previous["reference"]
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(results, RESULTS)
     print(format_table(results["max_over_seeds"], "highest over seeds"))
     return 0
 

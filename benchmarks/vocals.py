@@ -41,7 +41,6 @@ with NAME in ``mixture``, ``high_pass_mask``, ``mean_ratio_mask``,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -53,7 +52,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from dlmusic.datasets.summary import format_table
+from dlmusic.datasets.summary import format_table, write_results
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
 from dlmusic.vocals.baselines import choose_cutoff, high_pass_mask, mean_ratio_mask
 from dlmusic.vocals.data import FrameSequences, TrackCache, fixed_sequences, load_stems
@@ -312,9 +311,7 @@ def main() -> int:
     complete = args.size == "full" and not args.no_networks
     suffix = "_no_networks" if args.no_networks else ""
     out = args.results if complete else args.weights_dir / f"vocals_{args.size}{suffix}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    print(f"wrote {write_results(results, out)}")
     return 0
 
 
