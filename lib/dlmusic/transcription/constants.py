@@ -43,3 +43,11 @@ N_CQT_SEMITONES = min(N_KEYS + math.ceil(12 * math.log2(max(HARMONICS))), MAX_CQ
 """The CQT spans 88 keys plus the room the highest harmonic needs, capped below Nyquist."""
 N_CQT_BINS = N_CQT_SEMITONES * BINS_PER_SEMITONE
 """309 CQT bins."""
+LIBROSA_CQT_SETTINGS = {
+    "sr": SAMPLE_RATE_HZ,
+    "hop_length": HOP_SAMPLES,
+    "fmin": FMIN_HZ,
+    "n_bins": N_CQT_BINS,
+    "bins_per_octave": BINS_PER_OCTAVE,
+}
+"""The CQT layer's settings as ``librosa.cqt`` keywords (nnAudio's ``CQT2010v2`` takes the same)."""

@@ -19,8 +19,7 @@ from dlmusic.display import plot_spectrogram
 from dlmusic.transcription.constants import (
     BINS_PER_OCTAVE,
     FMIN_HZ,
-    HOP_SAMPLES,
-    N_CQT_BINS,
+    LIBROSA_CQT_SETTINGS,
     WINDOW_SAMPLES,
 )
 from dlmusic.transcription.cqt import CQT, KernelFunction, cqt_filter_lengths
@@ -55,14 +54,7 @@ def nnaudio_cqt():
     """
     from nnAudio.features import CQT2010v2
 
-    return CQT2010v2(
-        sr=SAMPLE_RATE_HZ,
-        hop_length=HOP_SAMPLES,
-        fmin=FMIN_HZ,
-        n_bins=N_CQT_BINS,
-        bins_per_octave=BINS_PER_OCTAVE,
-        verbose=False,
-    )
+    return CQT2010v2(**LIBROSA_CQT_SETTINGS, verbose=False)
 
 
 def three_cqts(audio: np.ndarray, kernel: KernelFunction) -> dict[str, np.ndarray]:

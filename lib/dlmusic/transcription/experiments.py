@@ -134,24 +134,20 @@ class Experiments:
         self, budget: Budget, *, augment: Augmentation | None = None
     ) -> WindowSequence:
         """Training batches at random offsets, new every epoch (part 5)."""
-        return WindowSequence(
-            self.train_clips,
-            targets=self.targets,
-            batch_size=budget.batch_size,
-            batches_per_epoch=budget.batches_per_epoch,
-            seed=self.seed,
-            augment=augment,
-        )
+        return WindowSequence(self.train_clips, augment=augment, **self._batching(budget))
 
     def fixed_excerpts(self, budget: Budget) -> FixedExcerpts:
         """Training batches from one fixed set of windows (part 5)."""
-        return FixedExcerpts(
-            self.train_clips,
-            targets=self.targets,
-            batch_size=budget.batch_size,
-            batches_per_epoch=budget.batches_per_epoch,
-            seed=self.seed,
-        )
+        return FixedExcerpts(self.train_clips, **self._batching(budget))
+
+    def _batching(self, budget: Budget) -> dict[str, object]:
+        """The keyword arguments both kinds of training batches take."""
+        return {
+            "targets": self.targets,
+            "batch_size": budget.batch_size,
+            "batches_per_epoch": budget.batches_per_epoch,
+            "seed": self.seed,
+        }
 
     def fit(
         self,

@@ -29,10 +29,7 @@ from matplotlib.figure import Figure
 from dlmusic.audio import SAMPLE_RATE_HZ
 from dlmusic.errors import DlmusicError
 from dlmusic.transcription.constants import (
-    BINS_PER_OCTAVE,
-    FMIN_HZ,
-    HOP_SAMPLES,
-    N_CQT_BINS,
+    LIBROSA_CQT_SETTINGS,
     WINDOW_SAMPLES,
 )
 from dlmusic.transcription.cqt import CQT, KernelFunction
@@ -114,14 +111,7 @@ def librosa_cqt(audio: np.ndarray) -> np.ndarray:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        spectrum = librosa.cqt(
-            audio,
-            sr=SAMPLE_RATE_HZ,
-            hop_length=HOP_SAMPLES,
-            fmin=FMIN_HZ,
-            n_bins=N_CQT_BINS,
-            bins_per_octave=BINS_PER_OCTAVE,
-        )
+        spectrum = librosa.cqt(audio, **LIBROSA_CQT_SETTINGS)
     return np.abs(spectrum).T
 
 
