@@ -189,22 +189,33 @@ _Y_TRUE = np.array([[[1.0, 0.0]]], np.float32)
 _Y_PRED = np.array([[[0.9, 0.2]]], np.float32)
 
 
+def _check_hand_values(
+    loss_factory: Callable,
+    expected: dict[tuple[float, float], float],
+    *,
+    shape: tuple[int, ...],
+    shape_hint: str,
+) -> None:
+    """Assert that ``loss_factory(w, s)`` gives each hand-computed value on the one-cell batch."""
+    for (w, s), value_expected in expected.items():
+        value = np.asarray(loss_factory(w, s)(_Y_TRUE, _Y_PRED))
+        assert value.shape == shape, f"{shape_hint}: shape {value.shape}"
+        assert np.isclose(value.item(), value_expected, atol=1e-4), (
+            f"w={w}, s={s}: loss {value.item():.5f}, expected {value_expected}"
+        )
+
+
 def check_weighted_bce(weighted_bce: Callable) -> None:
     """Exercise 5: the hand-computed values of the notebook's markdown, and clipping.
 
     Notebook: transcription, part 5.
     """
-    for (w, s), expected in {
-        (0.5, 0.0): 0.16425,
-        (0.9, 0.0): 0.11714,
-        (0.5, 0.2): 0.34343,
-        (0.9, 0.2): 0.32875,
-    }.items():
-        value = np.asarray(weighted_bce(w, s)(_Y_TRUE, _Y_PRED))
-        assert value.shape == (1, 1), f"average over the last axis only: shape {value.shape}"
-        assert np.isclose(value[0, 0], expected, atol=1e-4), (
-            f"w={w}, s={s}: loss {value[0, 0]:.5f}, expected {expected}"
-        )
+    _check_hand_values(
+        weighted_bce,
+        {(0.5, 0.0): 0.16425, (0.9, 0.0): 0.11714, (0.5, 0.2): 0.34343, (0.9, 0.2): 0.32875},
+        shape=(1, 1),
+        shape_hint="average over the last axis only",
+    )
     extreme = np.asarray(weighted_bce(0.5)(_Y_TRUE, np.array([[[0.0, 1.0]]], np.float32)))
     assert np.all(np.isfinite(extreme)), "clip predictions before the logarithm"
     print("weighted_bce: hand-computed values reproduced")
@@ -215,14 +226,12 @@ def check_class_mean_bce(class_mean_bce: Callable) -> None:
 
     Notebook: transcription, part 5.
     """
-    for (w, s), expected in {
-        (0.5, 0.0): 0.16425,
-        (0.95, 0.0): 0.11125,
-        (0.95, 0.2): 0.32692,
-    }.items():
-        value = np.asarray(class_mean_bce(w, s)(_Y_TRUE, _Y_PRED))
-        assert value.shape == (), f"one number for the whole batch: shape {value.shape}"
-        assert np.isclose(value, expected, atol=1e-4), f"w={w}, s={s}: {value:.5f}, not {expected}"
+    _check_hand_values(
+        class_mean_bce,
+        {(0.5, 0.0): 0.16425, (0.95, 0.0): 0.11125, (0.95, 0.2): 0.32692},
+        shape=(),
+        shape_hint="one number for the whole batch",
+    )
     four = np.asarray(
         class_mean_bce(0.95)(
             np.array([[[1.0, 0.0, 0.0, 0.0]]], np.float32),
