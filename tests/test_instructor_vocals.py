@@ -25,8 +25,8 @@ from dlmusic.vocals.data import FRAME_PROBLEMS
 from dlmusic.vocals.model import LogMagnitude, weights_file
 from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS, N_FFT
 from dlmusic_instructor.assignments import vocals
-from dlmusic_instructor.checks import Check, Context, Verdict
-from dlmusic_instructor.executor import grade_locally, judge_in_process
+from dlmusic_instructor.checks import Check, Verdict
+from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context
 from dlmusic_instructor.heldout.vocals import heldout_tracks
 from dlmusic_instructor.references import vocals as reference
 
@@ -53,20 +53,16 @@ ANSWERS = {
 """Stand-ins for a right notebook's functions: the references under the students' names."""
 
 
-def context_for(tmp_path: Path, student: str = "ada", seed: int = 31) -> Context:
-    return Context(
-        student=student,
-        assignment="vocals",
-        submission=tmp_path / "submission",
-        heldout=tmp_path / "heldout",
-        seed=seed,
-        size="quick",
-    )
-
-
 def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
     """Probe ``namespace`` (the stand-in for a notebook's globals) and judge, as the grader does."""
-    return judge_in_process(check, {"np": np, **namespace}, context_for(tmp_path), tmp_path)
+    context = local_context(
+        "vocals",
+        submission=tmp_path / "submission",
+        heldout=tmp_path / "heldout",
+        seed=31,
+        student="ada",
+    )
+    return judge_in_process(check, {"np": np, **namespace}, context, tmp_path)
 
 
 def with_answer(**replaced) -> dict:

@@ -35,8 +35,11 @@ the solution notebook.
 
 from __future__ import annotations
 
+import functools
 import math
+import textwrap
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -112,6 +115,30 @@ def _score(failures: list[str], cases: int) -> float | tuple[float, str] | None:
     return (cases - len(failures)) / cases, failures[0]
 
 
+def _score_cases(
+    run: ProbeRun, describe: Callable[[int], str], failure: Callable[[int], str | None]
+) -> float | tuple[float, str] | None:
+    """Score a probe of ``inputs["cases"]`` cases.
+
+    ``describe(case)`` names a case in a failure; ``failure(case)`` says what is wrong with
+    what the student's function returned on it (None when right). A case that raised fails
+    with the error.
+    """
+    failures = []
+    cases = int(run.inputs["cases"])
+    for case in range(cases):
+        error = _case_error(run, case)
+        wrong = f"your code raised {error}" if error is not None else failure(case)
+        if wrong is not None:
+            failures.append(f"{describe(case)}: {wrong}")
+    return _score(failures, cases)
+
+
+def _mixture_samples(run: ProbeRun, case: int) -> str:
+    """Names a case by its mixture's length."""
+    return f"a mixture of {run.inputs[f'mixture_{case}'].size} samples"
+
+
 def _complex_output(run: ProbeRun, name: str) -> np.ndarray:
     value = np.asarray(run.output(name))
     if not (np.issubdtype(value.dtype, np.number) or value.dtype == bool):
@@ -128,22 +155,48 @@ def _close(ours: np.ndarray, theirs: np.ndarray, *, rtol: float, atol: float) ->
         return bool(np.allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=False))
 
 
+def per_case_probe(body: str, *, setup: str = "", watched: str = "") -> str:
+    """A probe that runs ``body`` once per case (``_case``) and records what it raises.
+
+    ``body`` writes ``outputs[f"<name>_{_case}"]``; an exception stops that case only and is
+    kept as ``outputs[f"error_{_case}"]`` (its type and message, 300 characters at most), read
+    back by :func:`_case_error`. ``setup`` runs once before the cases; ``numpy`` (``_np``) and
+    ``warnings`` (``_warnings``) are imported for both. ``watched`` runs before ``body`` with
+    every warning recorded; their number is kept as ``outputs[f"warnings_{_case}"]`` (read back
+    by :func:`_warned`).
+    """
+    if watched:
+        body = (
+            "with _warnings.catch_warnings(record=True) as _caught:\n"
+            '    _warnings.simplefilter("always")\n'
+            + textwrap.indent(watched, " " * 4)
+            + body
+            + 'outputs[f"warnings_{_case}"] = len(_caught)\n'
+        )
+    return (
+        "import warnings as _warnings\n"
+        "import numpy as _np\n"
+        + setup
+        + "outputs = {}\n"
+        + 'for _case in range(int(inputs["cases"])):\n'
+        + "    try:\n"
+        + textwrap.indent(body, " " * 8)
+        + "    except Exception as _err:\n"
+        + '        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]\n'
+    )
+
+
 # --------------------------------------------------------------------------- exercise 1
 
-SPECTROGRAM_PROBE = """\
-import warnings as _warnings
-import numpy as _np
-outputs = {}
-for _case in range(int(inputs["cases"])):
-    _audio = inputs[f"audio_{_case}"]
-    try:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")  # librosa: a signal shorter than a frame
-            outputs[f"stft_{_case}"] = _np.asarray(stft(_audio.copy()))
-            outputs[f"spectrogram_{_case}"] = _np.asarray(spectrogram(_audio.copy()))
-    except Exception as _err:
-        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
+SPECTROGRAM_PROBE = per_case_probe(
+    """\
+_audio = inputs[f"audio_{_case}"]
+with _warnings.catch_warnings():
+    _warnings.simplefilter("ignore")  # librosa: a signal shorter than a frame
+    outputs[f"stft_{_case}"] = _np.asarray(stft(_audio.copy()))
+    outputs[f"spectrogram_{_case}"] = _np.asarray(spectrogram(_audio.copy()))
 """
+)
 
 
 def spectrogram_inputs(context: Context) -> dict[str, np.ndarray]:
@@ -210,24 +263,16 @@ def judge_spectrogram(run: ProbeRun) -> float | tuple[float, str] | None:
 # --------------------------------------------------------------------------- exercise 2
 
 
-MASK_PROBE = """\
-import warnings as _warnings
-import numpy as _np
-outputs = {}
-for _case in range(int(inputs["cases"])):
-    try:
-        with _warnings.catch_warnings(record=True) as _caught:
-            _warnings.simplefilter("always")
-            _mask = FUNCTION(
-                inputs[f"vocals_{_case}"].copy(),
-                inputs[f"accompaniment_{_case}"].copy(),
-                float(inputs[f"parameter_{_case}"]),
-            )
-        outputs[f"mask_{_case}"] = _np.asarray(_mask)
-        outputs[f"warnings_{_case}"] = len(_caught)
-    except Exception as _err:
-        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
-"""
+MASK_PROBE = per_case_probe(
+    'outputs[f"mask_{_case}"] = _np.asarray(_mask)\n',
+    watched="""\
+_mask = FUNCTION(
+    inputs[f"vocals_{_case}"].copy(),
+    inputs[f"accompaniment_{_case}"].copy(),
+    float(inputs[f"parameter_{_case}"]),
+)
+""",
+)
 
 
 def _stems_pair(rng: np.random.Generator, shape: tuple[int, int], silent: bool):
@@ -278,59 +323,89 @@ def _mask_case_failure(run: ProbeRun, case: int, expected: np.ndarray, what: str
     return None
 
 
-def judge_ideal_binary_mask(run: ProbeRun) -> float | tuple[float, str] | None:
-    """Each case's mask equals the reference's, but for cells within 1e-9 of the threshold."""
+def _judge_mask_cases(
+    run: ProbeRun,
+    mask_function: Callable[[np.ndarray, np.ndarray, float], np.ndarray],
+    describe: Callable[[float], str],
+    difference: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float], str | None],
+) -> float | tuple[float, str] | None:
+    """Score every case of a mask check against the reference's ``mask_function``.
+
+    ``describe(parameter)`` names a case; ``difference(got, expected, vocals, accompaniment,
+    parameter)`` says how a well-formed mask differs from the reference's (None when it does not).
+    """
     failures = []
     cases = int(run.inputs["cases"])
     for case in range(cases):
         vocals, accompaniment = run.inputs[f"vocals_{case}"], run.inputs[f"accompaniment_{case}"]
-        threshold = float(run.inputs[f"parameter_{case}"])
+        parameter = float(run.inputs[f"parameter_{case}"])
         silent = bool(np.any((vocals == 0) & (accompaniment == 0)))
-        what = f"threshold {threshold:+.1f} dB" + (", with silent cells" if silent else "")
-        expected = reference.ideal_binary_mask(vocals, accompaniment, threshold)
+        what = describe(parameter) + (", with silent cells" if silent else "")
+        expected = mask_function(vocals, accompaniment, parameter)
         failure = _mask_case_failure(run, case, expected, what)
         if failure is None:
-            level = np.abs(accompaniment) * 10.0 ** (threshold / 20.0)
-            tie = np.isclose(np.abs(vocals), level, rtol=1e-9, atol=0.0) & (level > 0)
-            wrong = (run.array(f"mask_{case}") != expected) & ~tie
-            if wrong.any():
-                failure = f"{what}: {int(wrong.sum())} of {wrong.size} cells differ"
+            wrong = difference(
+                run.array(f"mask_{case}"), expected, vocals, accompaniment, parameter
+            )
+            failure = None if wrong is None else f"{what}: {wrong}"
         if failure is not None:
             failures.append(failure)
     return _score(failures, cases)
+
+
+def _binary_mask_difference(
+    got: np.ndarray,
+    expected: np.ndarray,
+    vocals: np.ndarray,
+    accompaniment: np.ndarray,
+    threshold: float,
+) -> str | None:
+    """The cells that differ, but for those within 1e-9 of the threshold."""
+    level = np.abs(accompaniment) * 10.0 ** (threshold / 20.0)
+    tie = np.isclose(np.abs(vocals), level, rtol=1e-9, atol=0.0) & (level > 0)
+    wrong = (got != expected) & ~tie
+    return f"{int(wrong.sum())} of {wrong.size} cells differ" if wrong.any() else None
+
+
+def _ratio_mask_difference(
+    got: np.ndarray,
+    expected: np.ndarray,
+    vocals: np.ndarray,
+    accompaniment: np.ndarray,
+    power: float,
+) -> str | None:
+    """Whether the mask equals the reference's within 1e-5."""
+    if _close(got, expected, rtol=0.0, atol=1e-5):
+        return None
+    return "the mask differs from |V|^p / (|V|^p + |A|^p)"
+
+
+def judge_ideal_binary_mask(run: ProbeRun) -> float | tuple[float, str] | None:
+    """Each case's mask equals the reference's, but for cells within 1e-9 of the threshold."""
+    return _judge_mask_cases(
+        run,
+        reference.ideal_binary_mask,
+        lambda threshold: f"threshold {threshold:+.1f} dB",
+        _binary_mask_difference,
+    )
 
 
 def judge_ideal_ratio_mask(run: ProbeRun) -> float | tuple[float, str] | None:
     """Each case's mask equals the reference's within 1e-5."""
-    failures = []
-    cases = int(run.inputs["cases"])
-    for case in range(cases):
-        vocals, accompaniment = run.inputs[f"vocals_{case}"], run.inputs[f"accompaniment_{case}"]
-        power = float(run.inputs[f"parameter_{case}"])
-        silent = bool(np.any((vocals == 0) & (accompaniment == 0)))
-        what = f"power {power:g}" + (", with silent cells" if silent else "")
-        expected = reference.ideal_ratio_mask(vocals, accompaniment, power)
-        failure = _mask_case_failure(run, case, expected, what)
-        if failure is None and not _close(run.array(f"mask_{case}"), expected, rtol=0.0, atol=1e-5):
-            failure = f"{what}: the mask differs from |V|^p / (|V|^p + |A|^p)"
-        if failure is not None:
-            failures.append(failure)
-    return _score(failures, cases)
+    return _judge_mask_cases(
+        run, reference.ideal_ratio_mask, lambda power: f"power {power:g}", _ratio_mask_difference
+    )
 
 
 # --------------------------------------------------------------------------- exercise 2c
 
-MASKED_ESTIMATE_PROBE = """\
-import numpy as _np
-outputs = {}
-for _case in range(int(inputs["cases"])):
-    try:
-        outputs[f"estimate_{_case}"] = _np.asarray(
-            masked_estimate(inputs[f"mixture_{_case}"].copy(), inputs[f"mask_{_case}"].copy())
-        )
-    except Exception as _err:
-        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
+MASKED_ESTIMATE_PROBE = per_case_probe(
+    """\
+outputs[f"estimate_{_case}"] = _np.asarray(
+    masked_estimate(inputs[f"mixture_{_case}"].copy(), inputs[f"mask_{_case}"].copy())
+)
 """
+)
 
 
 def masked_estimate_inputs(context: Context) -> dict[str, np.ndarray]:
@@ -348,48 +423,37 @@ def masked_estimate_inputs(context: Context) -> dict[str, np.ndarray]:
 
 
 def judge_masked_estimate(run: ProbeRun) -> float | tuple[float, str] | None:
-    failures = []
-    cases = int(run.inputs["cases"])
-    for case in range(cases):
+    def failure(case: int) -> str | None:
         mixture, mask = run.inputs[f"mixture_{case}"], run.inputs[f"mask_{case}"]
-        what = f"a mixture of {mixture.size} samples"
-        error = _case_error(run, case)
-        if error is not None:
-            failures.append(f"{what}: your code raised {error}")
-            continue
         expected = reference.masked_estimate(mixture, mask)
         estimate = run.array(f"estimate_{case}")
         if estimate.shape != expected.shape:
-            failures.append(f"{what}: shape {estimate.shape}, expected {expected.shape}")
-        elif not _close(estimate, expected, rtol=1e-4, atol=1e-4):
-            failures.append(
-                f"{what}: differs from the inverse STFT of mask * STFT(mixture) "
+            return f"shape {estimate.shape}, expected {expected.shape}"
+        if not _close(estimate, expected, rtol=1e-4, atol=1e-4):
+            return (
+                "differs from the inverse STFT of mask * STFT(mixture) "
                 "(check your stft of part 1 and the length given to istft)"
             )
-    return _score(failures, cases)
+        return None
+
+    return _score_cases(run, functools.partial(_mixture_samples, run), failure)
 
 
 # --------------------------------------------------------------------------- exercise 3
 
-MALFORMED_FRAMES_PROBE = """\
-import warnings as _warnings
-import numpy as _np
-outputs = {}
-for _case in range(int(inputs["cases"])):
-    try:
-        with _warnings.catch_warnings(record=True) as _caught:
-            _warnings.simplefilter("always")
-            _found = malformed_frames(
-                inputs[f"mixture_{_case}"].copy(),
-                inputs[f"vocals_{_case}"].copy(),
-                inputs[f"accompaniment_{_case}"].copy(),
-            )
-        for _problem in PROBLEMS:
-            outputs[f"{_problem}_{_case}"] = _np.asarray(_found[_problem])
-        outputs[f"warnings_{_case}"] = len(_caught)
-    except Exception as _err:
-        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
-""".replace("PROBLEMS", repr(FRAME_PROBLEMS))
+MALFORMED_FRAMES_PROBE = per_case_probe(
+    f"""\
+for _problem in {FRAME_PROBLEMS!r}:
+    outputs[f"{{_problem}}_{{_case}}"] = _np.asarray(_found[_problem])
+""",
+    watched="""\
+_found = malformed_frames(
+    inputs[f"mixture_{_case}"].copy(),
+    inputs[f"vocals_{_case}"].copy(),
+    inputs[f"accompaniment_{_case}"].copy(),
+)
+""",
+)
 
 
 def malformed_frames_inputs(context: Context) -> dict[str, np.ndarray]:
@@ -415,16 +479,11 @@ def malformed_frames_inputs(context: Context) -> dict[str, np.ndarray]:
 
 
 def judge_malformed_frames(run: ProbeRun) -> float | tuple[float, str] | None:
-    failures = []
-    cases = int(run.inputs["cases"])
-    for case in range(cases):
-        stems = [run.inputs[f"{name}_{case}"] for name in ("mixture", "vocals", "accompaniment")]
-        what = f"three STFTs of {stems[0].shape[1]} frames"
-        error = _case_error(run, case)
-        if error is not None:
-            failures.append(f"{what}: your code raised {error}")
-            continue
-        expected = reference.malformed_frames(*stems)
+    def stems(case: int) -> list[np.ndarray]:
+        return [run.inputs[f"{name}_{case}"] for name in ("mixture", "vocals", "accompaniment")]
+
+    def failure(case: int) -> str | None:
+        expected = reference.malformed_frames(*stems(case))
         wrong = []
         for problem in FRAME_PROBLEMS:
             flags = np.asarray(run.output(f"{problem}_{case}"))
@@ -433,29 +492,31 @@ def judge_malformed_frames(run: ProbeRun) -> float | tuple[float, str] | None:
             ):
                 wrong.append(problem)
         if wrong:
-            failures.append(f"{what}: wrong frames for {', '.join(wrong)}")
-        elif _warned(run, case):
-            failures.append(f"{what}: a warning was raised (compute on finite values only)")
-    return _score(failures, cases)
+            return f"wrong frames for {', '.join(wrong)}"
+        if _warned(run, case):
+            return "a warning was raised (compute on finite values only)"
+        return None
+
+    return _score_cases(
+        run, lambda case: f"three STFTs of {stems(case)[0].shape[1]} frames", failure
+    )
 
 
 # --------------------------------------------------------------------------- exercise 4
 
-SEPARATE_TRACK_PROBE = """\
+SEPARATE_TRACK_PROBE = per_case_probe(
+    """\
+_result = separate_track(_network, inputs[f"mixture_{_case}"].copy())
+for _key in ("mask", "vocals", "accompaniment"):
+    outputs[f"{_key}_{_case}"] = _np.asarray(_result[_key])
+""",
+    setup="""\
 import keras as _keras
-import numpy as _np
 _dense = _keras.layers.Dense(inputs["bias"].size, activation="sigmoid")
 _network = _keras.Sequential([_keras.Input(shape=(None, inputs["bias"].size)), _dense])
 _dense.set_weights([inputs["kernel"], inputs["bias"]])
-outputs = {}
-for _case in range(int(inputs["cases"])):
-    try:
-        _result = separate_track(_network, inputs[f"mixture_{_case}"].copy())
-        for _key in ("mask", "vocals", "accompaniment"):
-            outputs[f"{_key}_{_case}"] = _np.asarray(_result[_key])
-    except Exception as _err:
-        outputs[f"error_{_case}"] = f"{type(_err).__name__}: {_err}"[:300]
-"""
+""",
+)
 
 
 def separate_track_inputs(context: Context) -> dict[str, np.ndarray]:
@@ -481,28 +542,19 @@ def _sigmoid_network(kernel: np.ndarray, bias: np.ndarray):
 
 
 def judge_separate_track(run: ProbeRun) -> float | tuple[float, str] | None:
-    failures = []
-    cases = int(run.inputs["cases"])
     network = _sigmoid_network(run.inputs["kernel"], run.inputs["bias"])
-    for case in range(cases):
-        mixture = run.inputs[f"mixture_{case}"]
-        what = f"a mixture of {mixture.size} samples"
-        error = _case_error(run, case)
-        if error is not None:
-            failures.append(f"{what}: your code raised {error}")
-            continue
-        expected = reference.separate_track(network, mixture)
+
+    def failure(case: int) -> str | None:
+        expected = reference.separate_track(network, run.inputs[f"mixture_{case}"])
         for key in ("mask", "vocals", "accompaniment"):
             ours = run.array(f"{key}_{case}")
             if ours.shape != expected[key].shape:
-                failures.append(
-                    f"{what}: {key} has shape {ours.shape}, expected {expected[key].shape}"
-                )
-                break
+                return f"{key} has shape {ours.shape}, expected {expected[key].shape}"
             if not _close(ours, expected[key], rtol=1e-4, atol=1e-4):
-                failures.append(f"{what}: the {key} differs from the expected one")
-                break
-    return _score(failures, cases)
+                return f"the {key} differs from the expected one"
+        return None
+
+    return _score_cases(run, functools.partial(_mixture_samples, run), failure)
 
 
 # --------------------------------------------------------------------------- exercise 5
