@@ -408,14 +408,20 @@ outputs[f"estimate_{_case}"] = _np.asarray(
 )
 
 
+def _noise_mixture(rng: np.random.Generator, low: int, high: int, scale: float) -> np.ndarray:
+    """Gaussian noise of ``scale`` (float32), ``low`` to ``high`` samples long (drawn)."""
+    n = int(rng.integers(low, high))
+    return (scale * rng.standard_normal(n)).astype(np.float32)
+
+
 def masked_estimate_inputs(context: Context) -> dict[str, np.ndarray]:
     """Three mixtures of random lengths, each with a random mask in [0, 1]."""
     rng = context.rng("test-masked-estimate")
     inputs: dict[str, np.ndarray] = {"cases": np.array(3)}
     for case in range(3):
-        n = int(rng.integers(2000, 12000))
-        inputs[f"mixture_{case}"] = (0.2 * rng.standard_normal(n)).astype(np.float32)
-        mask = rng.random((N_BINS, 1 + n // HOP_SAMPLES))
+        mixture = _noise_mixture(rng, 2000, 12000, 0.2)
+        inputs[f"mixture_{case}"] = mixture
+        mask = rng.random((N_BINS, 1 + mixture.size // HOP_SAMPLES))
         if case == 2:
             mask = (mask > 0.5).astype(np.float64)
         inputs[f"mask_{case}"] = mask
@@ -524,8 +530,7 @@ def separate_track_inputs(context: Context) -> dict[str, np.ndarray]:
     rng = context.rng("test-separate-track")
     inputs: dict[str, np.ndarray] = {"cases": np.array(3)}
     for case in range(3):
-        n = int(rng.integers(3000, 12000))
-        inputs[f"mixture_{case}"] = (0.1 * rng.standard_normal(n)).astype(np.float32)
+        inputs[f"mixture_{case}"] = _noise_mixture(rng, 3000, 12000, 0.1)
     inputs["kernel"] = (0.05 * rng.standard_normal((N_BINS, N_BINS))).astype(np.float32)
     inputs["bias"] = (0.5 * rng.standard_normal(N_BINS)).astype(np.float32)
     return inputs
