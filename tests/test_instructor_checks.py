@@ -6,13 +6,14 @@ accepts and refuses; this one proves what all of them must share.
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
-from dlmusic_instructor import COURSE_ROOT
+from dlmusic_instructor import COURSE_ROOT, checks
 from dlmusic_instructor.checks import checks_for
 from dlmusic_instructor.executor import local_context
 
@@ -70,3 +71,9 @@ def test_inputs_are_fixed_by_seed_and_student_and_differ_between_students(assign
     ada, again, grace = (_drawn(assignment, s, heldout) for s in ("ada", "ada", "grace"))
     assert all(_same(first, second) for first, second in zip(ada, again, strict=True))
     assert not all(_same(first, second) for first, second in zip(ada, grace, strict=True))
+
+
+def test_the_shared_judging_helpers_examples_run():
+    results = doctest.testmod(checks)
+    assert results.attempted >= 3
+    assert results.failed == 0

@@ -257,14 +257,31 @@ def partial_credit(value: float, *, floor: float, target: float) -> float:
 
     Examples
     --------
-    >>> partial_credit(0.6, floor=0.2, target=0.8)
-    0.6666666666666667
+    >>> partial_credit(0.75, floor=0.5, target=1.0)
+    0.5
     """
     if not floor < target:
         raise ValueError(f"floor ({floor}) must be below target ({target})")
     if math.isnan(value):
         return 0.0
     return float(min(1.0, max(0.0, (value - floor) / (target - floor))))
+
+
+def credit_with_reason(
+    value: float, *, floor: float, target: float, reason: str
+) -> tuple[float, str] | None:
+    """A judge's verdict from a measurement: ``None`` (full credit) at or above ``target``,
+    else :func:`partial_credit`'s fraction with ``reason`` for the student.
+
+    Examples
+    --------
+    >>> credit_with_reason(0.9, floor=0.2, target=0.8, reason="90 %") is None
+    True
+    >>> credit_with_reason(0.25, floor=0.0, target=1.0, reason="25 %")
+    (0.25, '25 %')
+    """
+    fraction = partial_credit(value, floor=floor, target=target)
+    return None if fraction >= 1.0 else (fraction, reason)
 
 
 def _describe(value: np.ndarray) -> str:

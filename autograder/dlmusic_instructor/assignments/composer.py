@@ -24,7 +24,7 @@ import textwrap
 import keras
 import numpy as np
 
-from dlmusic_instructor.checks import Check, CheckFailed, Context, ProbeRun, partial_credit
+from dlmusic_instructor.checks import Check, CheckFailed, Context, ProbeRun, credit_with_reason
 from dlmusic_instructor.heldout.composer import (
     heldout_page_images,
     row_finder_agreement,
@@ -186,12 +186,13 @@ def _judge_row_finder(run: ProbeRun) -> float | tuple[float, str] | None:
     keys = sorted(run.inputs)
     pages = [run.inputs[key].astype(np.float32) / 255.0 for key in keys]
     agreement = row_finder_agreement(pages, [_spans(run.output(key)) for key in keys])
-    fraction = partial_credit(agreement, floor=ROW_FINDER_FLOOR, target=ROW_FINDER_TARGET)
-    if fraction >= 1.0:
-        return None
-    return fraction, (
-        f"{agreement:.1%} of the rows on {len(pages)} held-out pages found as the reference "
-        f"finds them (credit from {ROW_FINDER_FLOOR:.0%}, full at {ROW_FINDER_TARGET:.0%})"
+    return credit_with_reason(
+        agreement,
+        floor=ROW_FINDER_FLOOR,
+        target=ROW_FINDER_TARGET,
+        reason=f"{agreement:.1%} of the rows on {len(pages)} held-out pages found as the "
+        f"reference finds them (credit from {ROW_FINDER_FLOOR:.0%}, full at "
+        f"{ROW_FINDER_TARGET:.0%})",
     )
 
 
@@ -551,12 +552,12 @@ def _heldout_score(
 ) -> float | tuple[float, str] | None:
     context = run.context
     scores = submission_accuracy(context.submission, context.heldout, context.seed, context.size)
-    fraction = partial_credit(scores[level], floor=floor, target=target)
-    if fraction >= 1.0:
-        return None
-    return fraction, (
-        f"held-out {level} accuracy {scores[level]:.1%} "
-        f"(credit from {floor:.0%}, full at {target:.0%})"
+    return credit_with_reason(
+        scores[level],
+        floor=floor,
+        target=target,
+        reason=f"held-out {level} accuracy {scores[level]:.1%} "
+        f"(credit from {floor:.0%}, full at {target:.0%})",
     )
 
 

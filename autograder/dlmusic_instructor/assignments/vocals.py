@@ -52,8 +52,8 @@ from dlmusic_instructor.checks import (
     CheckFailed,
     Context,
     ProbeRun,
+    credit_with_reason,
     files_of,
-    partial_credit,
 )
 from dlmusic_instructor.references import vocals as reference
 
@@ -664,12 +664,12 @@ def judge_overfit_one_batch(run: ProbeRun) -> float | tuple[float, str] | None:
     grader = load_saved_model(files_of(run, MODEL_WEIGHTS), "network after overfit_one_batch")
     share = weighted_mask_loss(grader, x, y, w) / float(np.mean(w * (0.5 - y) ** 2))
     none, full = OVERFIT_LOSS_SHARE
-    fraction = partial_credit(-share, floor=-none, target=-full)
-    if fraction >= 1.0:
-        return None
-    return fraction, (
-        f"after {steps} steps the loss on the batch is {share:.0%} of a constant 0.5 mask's "
-        f"(full credit at {full:.0%} or less, none at {none:.0%})"
+    return credit_with_reason(
+        -share,
+        floor=-none,
+        target=-full,
+        reason=f"after {steps} steps the loss on the batch is {share:.0%} of a constant 0.5 "
+        f"mask's (full credit at {full:.0%} or less, none at {none:.0%})",
     )
 
 
@@ -696,12 +696,12 @@ def heldout_judge(target: str):
         goal = floor + MARGIN_DB[target]
         if math.isnan(gain):
             raise CheckFailed(f"the {target}-mask network's estimates could not be scored")
-        fraction = partial_credit(gain, floor=floor, target=goal)
-        if fraction >= 1.0:
-            return None
-        return fraction, (
-            f"held-out vocal SDR improvement {gain:+.2f} dB (0 credit at {floor:+.1f} dB, "
-            f"full at {goal:+.1f} dB)"
+        return credit_with_reason(
+            gain,
+            floor=floor,
+            target=goal,
+            reason=f"held-out vocal SDR improvement {gain:+.2f} dB (0 credit at "
+            f"{floor:+.1f} dB, full at {goal:+.1f} dB)",
         )
 
     judge.__name__ = f"judge_{target}_network"
