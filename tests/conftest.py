@@ -130,3 +130,32 @@ def file_server() -> Iterator[FileServer]:
     yield state
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def grade_by_check() -> Callable[..., dict]:
+    """Grade a notebook as the grader does, outside a workspace, with the files of a folder.
+
+    ``grade(notebook, assignment, folder, **options)`` runs
+    :func:`dlmusic_instructor.executor.grade_locally` with the handed-in files in
+    ``folder / "submission"``, the held-out data in ``folder / "heldout"`` and held-out seed 5
+    (``options`` go to it, e.g. ``cell_timeout_s``), checks that every check of the assignment
+    answered, in notebook order, and returns the verdicts by grade id.
+    """
+    from dlmusic_instructor.checks import checks_for
+    from dlmusic_instructor.executor import grade_locally
+
+    def grade(notebook: Path, assignment: str, folder: Path, **options) -> dict:
+        verdicts = grade_locally(
+            notebook,
+            assignment,
+            submission=folder / "submission",
+            heldout=folder / "heldout",
+            seed=5,
+            **options,
+        )
+        expected = [check.grade_id for check in checks_for(assignment)]
+        assert [verdict.grade_id for verdict in verdicts] == expected
+        return {verdict.grade_id: verdict for verdict in verdicts}
+
+    return grade

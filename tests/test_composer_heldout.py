@@ -22,12 +22,13 @@ keras = pytest.importorskip("keras")
 from dlmusic.composer.model import weights_file  # noqa: E402
 from dlmusic.datasets.build_cache import build_once  # noqa: E402
 from dlmusic.datasets.synthetic_scores import COMPOSERS  # noqa: E402
+from dlmusic_instructor import COURSE_ROOT  # noqa: E402
 from dlmusic_instructor.assignments import composer as checks  # noqa: E402
 from dlmusic_instructor.checks import Context, ProbeRun, ProbeStatus, judge  # noqa: E402
 from dlmusic_instructor.heldout import composer as heldout  # noqa: E402
 from dlmusic_instructor.references.composer import build_resnet50  # noqa: E402
 
-SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "composer" / "composer.ipynb"
+SOLUTION = COURSE_ROOT / "solutions" / "composer" / "composer.ipynb"
 MODEL_CHECKS = ("score-resnet50-rows", "score-resnet50-pieces")
 HELDOUT_SEED = 11
 

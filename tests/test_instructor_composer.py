@@ -24,6 +24,7 @@ from dlmusic.callbacks import training_callbacks  # noqa: E402
 from dlmusic.composer.model import weights_file  # noqa: E402
 from dlmusic.composer.rows import ROW_SHAPE  # noqa: E402
 from dlmusic.datasets.synthetic_scores import COMPOSERS  # noqa: E402
+from dlmusic_instructor import COURSE_ROOT  # noqa: E402
 from dlmusic_instructor.assignments import composer  # noqa: E402
 from dlmusic_instructor.checks import (  # noqa: E402
     Check,
@@ -36,7 +37,6 @@ from dlmusic_instructor.checks import (  # noqa: E402
 from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context  # noqa: E402
 from dlmusic_instructor.references.composer import build_resnet50, rows_from_page  # noqa: E402
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = COURSE_ROOT / "solutions" / "composer" / "composer.ipynb"
 RELEASE = COURSE_ROOT / "assignments" / "composer" / "composer.ipynb"
 CHECKS = {check.grade_id: check for check in composer.CHECKS}

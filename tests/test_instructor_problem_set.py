@@ -18,11 +18,11 @@ import scipy.special
 
 from dlmusic.problem_set.example_piece import piano_and_drums_midi
 from dlmusic.problem_set.piano_roll import midi_piano_roll
+from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor.assignments import problem_set
 from dlmusic_instructor.checks import Check, Verdict
-from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context
+from dlmusic_instructor.executor import judge_in_process, local_context
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = COURSE_ROOT / "solutions" / "problem_set" / "problem_set.ipynb"
 RELEASE = COURSE_ROOT / "assignments" / "problem_set" / "problem_set.ipynb"
 CHECKS = {check.grade_id: check for check in problem_set.CHECKS}
@@ -47,29 +47,15 @@ def grading_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def grade(notebook: Path, folder: Path) -> list[Verdict]:
-    """Grade ``notebook`` here as the grader does, with its files in ``folder``."""
-    return grade_locally(
-        notebook,
-        "problem_set",
-        submission=folder / "submission",
-        heldout=folder / "heldout",
-        seed=5,
-        cell_timeout_s=120,
-    )
-
-
-def test_the_solution_earns_every_point(grading_env):
-    verdicts = grade(SOLUTION, grading_env)
-    assert [verdict.grade_id for verdict in verdicts] == list(CHECKS)
+def test_the_solution_earns_every_point(grading_env, grade_by_check):
+    verdicts = grade_by_check(SOLUTION, "problem_set", grading_env, cell_timeout_s=120).values()
     assert all(verdict.full_marks for verdict in verdicts), [
         (verdict.grade_id, verdict.reason) for verdict in verdicts if not verdict.full_marks
     ]
 
 
-def test_the_release_earns_nothing_and_says_why(grading_env):
-    verdicts = grade(RELEASE, grading_env)
-    assert [verdict.grade_id for verdict in verdicts] == list(CHECKS)
+def test_the_release_earns_nothing_and_says_why(grading_env, grade_by_check):
+    verdicts = grade_by_check(RELEASE, "problem_set", grading_env, cell_timeout_s=120).values()
     for verdict in verdicts:
         assert verdict.fraction == 0.0, verdict
         assert verdict.reason, verdict

@@ -24,13 +24,13 @@ import pytest
 
 import dlmusic
 from dlmusic.transcription.targets import NoteList
+from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor.assignments import transcription
 from dlmusic_instructor.checks import Check, Context, ProbeRun, ProbeStatus, Verdict, judge
-from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context
+from dlmusic_instructor.executor import judge_in_process, local_context
 from dlmusic_instructor.heldout.transcription import write_untrained_weights
 from dlmusic_instructor.references import transcription as reference
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = COURSE_ROOT / "solutions" / "transcription" / "transcription.ipynb"
 RELEASE = COURSE_ROOT / "assignments" / "transcription" / "transcription.ipynb"
 CHECKS = {check.grade_id: check for check in transcription.CHECKS}
@@ -174,22 +174,8 @@ def grading_folder(tmp_path_factory, quick_data_dir):
         yield folder
 
 
-def grade(notebook: Path, folder: Path) -> dict[str, Verdict]:
-    verdicts = grade_locally(
-        notebook,
-        "transcription",
-        submission=folder / "submission",
-        heldout=folder / "heldout",
-        seed=5,
-        size="quick",
-        cell_timeout_s=600,
-    )
-    assert [verdict.grade_id for verdict in verdicts] == list(CHECKS)
-    return {verdict.grade_id: verdict for verdict in verdicts}
-
-
-def test_the_solution_earns_every_point_but_untrained_models_none(grading_folder):
-    verdicts = grade(SOLUTION, grading_folder)
+def test_the_solution_earns_every_point_but_untrained_models_none(grading_folder, grade_by_check):
+    verdicts = grade_by_check(SOLUTION, "transcription", grading_folder, cell_timeout_s=600)
     lost = {
         grade_id: verdict.reason
         for grade_id, verdict in verdicts.items()
@@ -201,8 +187,9 @@ def test_the_solution_earns_every_point_but_untrained_models_none(grading_folder
         assert "held-out Fno" in verdicts[grade_id].reason, verdicts[grade_id]
 
 
-def test_the_release_earns_nothing_and_says_why(grading_folder):
-    for verdict in grade(RELEASE, grading_folder).values():
+def test_the_release_earns_nothing_and_says_why(grading_folder, grade_by_check):
+    graded = grade_by_check(RELEASE, "transcription", grading_folder, cell_timeout_s=600)
+    for verdict in graded.values():
         assert verdict.fraction == 0.0, verdict
         assert verdict.reason, verdict
 

@@ -24,13 +24,13 @@ from dlmusic.vocals.baselines import high_pass_mask
 from dlmusic.vocals.data import FRAME_PROBLEMS
 from dlmusic.vocals.model import LogMagnitude, weights_file
 from dlmusic.vocals.stft import HOP_SAMPLES, N_BINS, N_FFT
+from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor.assignments import vocals
 from dlmusic_instructor.checks import Check, Verdict
-from dlmusic_instructor.executor import grade_locally, judge_in_process, local_context
+from dlmusic_instructor.executor import judge_in_process, local_context
 from dlmusic_instructor.heldout.vocals import heldout_tracks
 from dlmusic_instructor.references import vocals as reference
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK = COURSE_ROOT / "benchmarks" / "results" / "vocals.json"
 SOLUTION = COURSE_ROOT / "solutions" / "vocals" / "vocals.ipynb"
 RELEASE = COURSE_ROOT / "assignments" / "vocals" / "vocals.ipynb"
@@ -87,21 +87,8 @@ def handed_in(monkeypatch, tmp_path, quick_data_dir):
     return tmp_path
 
 
-def grade(notebook: Path, folder: Path) -> dict[str, Verdict]:
-    verdicts = grade_locally(
-        notebook,
-        "vocals",
-        submission=folder / "submission",
-        heldout=folder / "heldout",
-        seed=5,
-        cell_timeout_s=300,
-    )
-    assert [verdict.grade_id for verdict in verdicts] == list(CHECKS)
-    return {verdict.grade_id: verdict for verdict in verdicts}
-
-
-def test_the_solution_earns_every_point_but_untrained_networks_none(handed_in):
-    verdicts = grade(SOLUTION, handed_in)
+def test_the_solution_earns_every_point_but_untrained_networks_none(handed_in, grade_by_check):
+    verdicts = grade_by_check(SOLUTION, "vocals", handed_in, cell_timeout_s=300)
     wrong = [(v.grade_id, v.reason) for v in verdicts.values() if v.grade_id not in SCORES]
     assert all(verdicts[grade_id].full_marks for grade_id, _ in wrong), wrong
     for grade_id in SCORES:  # an untrained network separates nothing: no relaxation
@@ -109,8 +96,8 @@ def test_the_solution_earns_every_point_but_untrained_networks_none(handed_in):
         assert "held-out vocal SDR improvement" in verdicts[grade_id].reason
 
 
-def test_the_release_earns_nothing_and_says_why(handed_in):
-    for verdict in grade(RELEASE, handed_in).values():
+def test_the_release_earns_nothing_and_says_why(handed_in, grade_by_check):
+    for verdict in grade_by_check(RELEASE, "vocals", handed_in, cell_timeout_s=300).values():
         assert verdict.fraction == 0.0, verdict
         assert verdict.reason, verdict
 
