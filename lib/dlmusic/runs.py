@@ -17,10 +17,10 @@ A notebook's training cell then reads (name the ``train`` function after what it
 trains: tests/test_notebook_code.py refuses a function defined in two notebooks)::
 
     def train_nmp(model):
-        compile_model(model)
+        compile_nmp(model, weighted_bce)
         fit_keeping_best(model, windows, weights_file=path, validation_data=val, epochs=40)
 
-    model = train_or_load(path, build_model, train_nmp, label="full model", seed=course.seed)
+    model = train_or_load(path, build_nmp, train_nmp, label="full model", seed=course.seed)
 
 :func:`count_trainable_parameters` gives the size reported beside each network.
 
@@ -49,6 +49,7 @@ __all__ = [
     "count_trainable_parameters",
     "fit_keeping_best",
     "load_saved_weights",
+    "run_name",
     "train_or_load",
 ]
 
@@ -112,7 +113,7 @@ def fit_keeping_best(
         of other than two items.
     """
     weights_file = Path(weights_file)
-    name = _run_name(weights_file)
+    name = run_name(weights_file)
     if isinstance(data, tuple) and len(data) != 2:
         raise DlmusicError(f"data as a tuple is (x, y); got {len(data)} items")
     weights_file.parent.mkdir(parents=True, exist_ok=True)
@@ -213,8 +214,22 @@ def count_trainable_parameters(model: keras.Model) -> int:
     return sum(math.prod(weight.shape) for weight in model.trainable_weights)
 
 
-def _run_name(weights_file: Path) -> str:
-    """``weights_file``'s name without ``.weights.h5``: what its log and backup are named."""
+def run_name(weights_file: str | Path) -> str:
+    """``weights_file``'s name without ``.weights.h5``: what its log and backup are named.
+
+    Notebook: transcription, vocals, composer (the training log each notebook plots).
+
+    Raises
+    ------
+    DlmusicError
+        The file name does not end with ``.weights.h5`` (or is nothing but that).
+
+    Examples
+    --------
+    >>> run_name("runs/nmp_full.weights.h5")
+    'nmp_full'
+    """
+    weights_file = Path(weights_file)
     if not weights_file.name.endswith(WEIGHTS_SUFFIX) or weights_file.name == WEIGHTS_SUFFIX:
         raise DlmusicError(f"a weights file is named <name>{WEIGHTS_SUFFIX}, not {weights_file}")
     return weights_file.name.removesuffix(WEIGHTS_SUFFIX)

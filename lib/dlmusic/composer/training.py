@@ -20,7 +20,7 @@ from dlmusic.composer.dataset import RowSet
 from dlmusic.composer.model import set_batch_norm_momentum, weights_file
 from dlmusic.course import by_mode
 from dlmusic.errors import DlmusicError
-from dlmusic.runs import fit_keeping_best, train_or_load
+from dlmusic.runs import fit_keeping_best, run_name, train_or_load
 
 Compile = Callable[..., keras.Model]
 """The student's ``compile_classifier(model, learning_rate, decay_steps, decay_rate)``."""
@@ -194,5 +194,4 @@ def train_classifier(
             weights_file=weights,
         )
 
-    label = weights.name.removesuffix(".weights.h5")
-    return train_or_load(weights, build, train, label=label, seed=seed)
+    return train_or_load(weights, build, train, label=run_name(weights), seed=seed)

@@ -19,7 +19,7 @@ import keras
 
 from dlmusic.course import by_mode
 from dlmusic.datasets.summary import format_table
-from dlmusic.runs import fit_keeping_best, train_or_load
+from dlmusic.runs import fit_keeping_best, run_name, train_or_load
 from dlmusic.transcription.data import (
     Augmentation,
     FixedExcerpts,
@@ -245,7 +245,7 @@ class Experiments:
     def log_file(self, name: str) -> Path:
         """The training log (CSV, one row per epoch) of graded network ``name``."""
         path = weights_file(name)
-        return path.with_name(path.name.removesuffix(".weights.h5") + ".log.csv")
+        return path.with_name(f"{run_name(path)}.log.csv")
 
     def loss_table(self, *names: str) -> str:
         """Final training and validation loss and the best validation loss of runs ``names``.
