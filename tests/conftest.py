@@ -50,6 +50,15 @@ def quick_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("dlmusic-data")
 
 
+@pytest.fixture(scope="session")
+def composer_heldout_dir(tmp_path_factory) -> Path:
+    """One held-out folder for the composer grading tests, which all grade with seed 11.
+
+    Its pages are engraved once, by the first test that needs them (about 90 s).
+    """
+    return tmp_path_factory.mktemp("composer-heldout")
+
+
 @dataclass
 class FileServer:
     """What the local server serves and how; its handler reads this, tests set it.

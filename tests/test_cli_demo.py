@@ -21,7 +21,12 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def test_demo_builds_summarises_and_plots_every_dataset(data_dir, tmp_path, capsys):
+def test_demo_builds_summarises_and_plots_every_dataset(
+    quick_data_dir, monkeypatch, tmp_path, capsys
+):
+    # The data folder the notebook tests share: building each dataset is tested in
+    # test_synthetic_datasets; here the demo builds what is missing and reuses the rest.
+    monkeypatch.setenv("DLMUSIC_DATA", str(quick_data_dir))
     out = tmp_path / "demo"
     assert demo.main(["--size", "quick", "--out", str(out), "--skip-grading"]) == 0
     printed = capsys.readouterr().out
@@ -32,7 +37,7 @@ def test_demo_builds_summarises_and_plots_every_dataset(data_dir, tmp_path, caps
     for name in ("synthetic_piano", "synthetic_scores", "synthetic_stems"):
         with Image.open(out / f"{name}.png") as image:
             assert image.format == "PNG" and image.width > 300
-    assert (data_dir / "synthetic_piano" / "quick" / "synthetic_piano.csv").is_file()
+    assert (quick_data_dir / "synthetic_piano" / "quick" / "synthetic_piano.csv").is_file()
 
 
 def test_cli_summary_of_unbuilt_data_fails_with_the_build_command(data_dir):

@@ -31,6 +31,7 @@ from dlmusic_instructor.references.composer import build_resnet50  # noqa: E402
 SOLUTION = COURSE_ROOT / "solutions" / "composer" / "composer.ipynb"
 MODEL_CHECKS = ("score-resnet50-rows", "score-resnet50-pieces")
 HELDOUT_SEED = 11
+"""The seed of ``composer_heldout_dir`` (conftest): its pages are engraved once for every file."""
 
 
 @pytest.fixture
@@ -83,12 +84,6 @@ def test_a_held_out_folder_rebuilt_in_place_is_read_again(tiny_engraver, tmp_pat
 # --------------------------------------------------------------- calibration
 
 
-@pytest.fixture(scope="module")
-def heldout_dir(tmp_path_factory) -> Path:
-    """One held-out folder for the module: the pages are engraved once (about 90 s)."""
-    return tmp_path_factory.mktemp("composer-heldout")
-
-
 class Constant:
     """Predicts one composer for every row, with certainty."""
 
@@ -111,8 +106,8 @@ def test_the_floors_lie_above_the_model_checks_in_the_notebook():
 
 
 @pytest.mark.parametrize("size", ["quick", "full"])
-def test_no_constant_answer_reaches_a_floor(heldout_dir, size):
-    rows = heldout.heldout_rows(heldout_dir, HELDOUT_SEED, size)
+def test_no_constant_answer_reaches_a_floor(composer_heldout_dir, size):
+    rows = heldout.heldout_rows(composer_heldout_dir, HELDOUT_SEED, size)
     for label in range(len(COMPOSERS)):
         scores = heldout.heldout_accuracy(Constant(label), rows)
         assert scores["row"] <= checks.ROW_ACCURACY_FLOOR, (COMPOSERS[label], scores)
@@ -121,7 +116,7 @@ def test_no_constant_answer_reaches_a_floor(heldout_dir, size):
 
 @pytest.mark.parametrize("size", ["quick", "full"])
 def test_an_untrained_resnet50_earns_at_most_a_third_of_the_model_points(
-    heldout_dir, tmp_path, size
+    composer_heldout_dir, tmp_path, size
 ):
     points = {"score-resnet50-rows": 10, "score-resnet50-pieces": 5}
     checks_by_id = {check.grade_id: check for check in checks.CHECKS}
@@ -130,7 +125,7 @@ def test_an_untrained_resnet50_earns_at_most_a_third_of_the_model_points(
         submission.mkdir()
         keras.utils.set_random_seed(init)
         build_resnet50(len(COMPOSERS)).save_weights(weights_file("resnet50", submission))
-        context = Context("ada", "composer", submission, heldout_dir, HELDOUT_SEED, size)
+        context = Context("ada", "composer", submission, composer_heldout_dir, HELDOUT_SEED, size)
         earned = sum(
             judge(
                 checks_by_id[grade_id], ProbeRun({}, {}, tmp_path, context), ProbeStatus()

@@ -47,14 +47,14 @@ def test_the_solution_holds_no_hidden_test_and_no_instructor_code(assignment):
         assert cell.metadata.get("nbgrader", {}).get("grade_id") != "heldout-scoring-helpers"
 
 
-@pytest.fixture(scope="module")
-def heldout(tmp_path_factory) -> Path:
-    """One held-out folder for every draw (composer's inputs are engraved there once)."""
-    return tmp_path_factory.mktemp("heldout")
+HELDOUT_SEED = 11
+"""The seed of ``composer_heldout_dir`` (conftest), whose pages the composer draws reuse."""
 
 
 def _drawn(assignment: str, student: str, heldout: Path) -> list[dict[str, np.ndarray]]:
-    context = local_context(assignment, submission=heldout, heldout=heldout, student=student)
+    context = local_context(
+        assignment, submission=heldout, heldout=heldout, seed=HELDOUT_SEED, student=student
+    )
     return [check.make_inputs(context) for check in checks_for(assignment) if check.make_inputs]
 
 
@@ -67,8 +67,12 @@ def _same(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> bool:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_inputs_are_fixed_by_seed_and_student_and_differ_between_students(assignment, heldout):
-    ada, again, grace = (_drawn(assignment, s, heldout) for s in ("ada", "ada", "grace"))
+def test_inputs_are_fixed_by_seed_and_student_and_differ_between_students(
+    assignment, composer_heldout_dir
+):
+    ada, again, grace = (
+        _drawn(assignment, s, composer_heldout_dir) for s in ("ada", "ada", "grace")
+    )
     assert all(_same(first, second) for first, second in zip(ada, again, strict=True))
     assert not all(_same(first, second) for first, second in zip(ada, grace, strict=True))
 

@@ -42,6 +42,7 @@ RELEASE = COURSE_ROOT / "assignments" / "composer" / "composer.ipynb"
 CHECKS = {check.grade_id: check for check in composer.CHECKS}
 MODEL_CHECKS = ("score-resnet50-rows", "score-resnet50-pieces")
 HELDOUT_SEED = 11
+"""The seed of ``composer_heldout_dir`` (conftest): its pages are engraved once for every file."""
 
 
 def run_check(check: Check, namespace: dict, tmp_path: Path) -> Verdict:
@@ -70,12 +71,6 @@ def solution_namespace() -> dict:
 # --------------------------------------------------------------- whole notebooks
 
 
-@pytest.fixture(scope="module")
-def heldout_dir(tmp_path_factory) -> Path:
-    """One held-out folder for the module: the pages are engraved once (about 90 s)."""
-    return tmp_path_factory.mktemp("composer-heldout")
-
-
 @pytest.fixture
 def grading_env(monkeypatch, tmp_path, quick_data_dir):
     monkeypatch.setenv("DLMUSIC_MODE", "quick")
@@ -85,7 +80,9 @@ def grading_env(monkeypatch, tmp_path, quick_data_dir):
     return tmp_path
 
 
-def test_the_solution_earns_every_point_but_the_untrained_networks(grading_env, heldout_dir):
+def test_the_solution_earns_every_point_but_the_untrained_networks(
+    grading_env, composer_heldout_dir
+):
     """Untrained weights are handed in: every function check is full marks, and the two
     held-out scores are measured (an untrained ResNet50 is far from the target)."""
     submission = grading_env / "submission"
@@ -97,7 +94,7 @@ def test_the_solution_earns_every_point_but_the_untrained_networks(grading_env, 
         SOLUTION,
         "composer",
         submission=submission,
-        heldout=heldout_dir,
+        heldout=composer_heldout_dir,
         seed=HELDOUT_SEED,
         cell_timeout_s=300,
     )
@@ -109,12 +106,12 @@ def test_the_solution_earns_every_point_but_the_untrained_networks(grading_env, 
             assert verdict.full_marks, verdict
 
 
-def test_the_release_earns_nothing_and_says_why(grading_env, heldout_dir):
+def test_the_release_earns_nothing_and_says_why(grading_env, composer_heldout_dir):
     verdicts = grade_locally(
         RELEASE,
         "composer",
         submission=grading_env / "submission",
-        heldout=heldout_dir,
+        heldout=composer_heldout_dir,
         seed=HELDOUT_SEED,
         cell_timeout_s=300,
     )

@@ -23,13 +23,23 @@ from dlmusic.transcription.constants import HIGHEST_MIDI, LOWEST_MIDI
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[str, Path]:
-    """The three quick datasets, built once with seed 0."""
-    root = tmp_path_factory.mktemp("built")
+def built(quick_data_dir) -> dict[str, Path]:
+    """The three quick datasets with seed 0, where the notebook tests find them.
+
+    Built here unless an earlier test built them there: every build with the
+    same seed is byte-identical (the first test below rebuilds each one apart
+    and compares), so sharing the folder changes nothing these tests read.
+    """
     return {
-        "piano": synthetic_piano.build_synthetic_piano(root / "piano", progress=False),
-        "scores": synthetic_scores.build_synthetic_scores(root / "scores", progress=False),
-        "stems": synthetic_stems.build_synthetic_stems(root / "stems", progress=False),
+        "piano": synthetic_piano.build_synthetic_piano(
+            quick_data_dir / synthetic_piano.NAME / "quick", progress=False
+        ),
+        "scores": synthetic_scores.build_synthetic_scores(
+            quick_data_dir / synthetic_scores.NAME / "quick", progress=False
+        ),
+        "stems": synthetic_stems.build_synthetic_stems(
+            quick_data_dir / synthetic_stems.NAME / "quick", progress=False
+        ),
     }
 
 

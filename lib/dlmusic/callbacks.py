@@ -332,6 +332,20 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def require_saved_weights(path: str | Path, description: str) -> Path:
+    """``path`` as a Path if a weights file is there; ``description`` names the network.
+
+    Raises
+    ------
+    DlmusicError
+        No file at ``path``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DlmusicError(f"no saved weights for the {description} at {path}; run the notebook")
+    return path
+
+
 def load_saved_weights(model: keras.Model, path: str | Path, description: str) -> keras.Model:
     """Load the weights file at ``path`` into the freshly built ``model``.
 
@@ -341,9 +355,7 @@ def load_saved_weights(model: keras.Model, path: str | Path, description: str) -
         The file is missing, or does not fit the network (another architecture,
         a corrupt or truncated file); ``description`` names the network.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DlmusicError(f"no saved weights for the {description} at {path}; run the notebook")
+    path = require_saved_weights(path, description)
     try:
         with warnings.catch_warnings():
             # Keras warns about each mismatched layer before raising; the error says it all.

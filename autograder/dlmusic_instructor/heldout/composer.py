@@ -27,6 +27,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from dlmusic.callbacks import require_saved_weights
 from dlmusic.composer.dataset import RowSet, load_rows
 from dlmusic.composer.evaluation import piece_labels, predict_rows
 from dlmusic.composer.model import load_saved_model, weights_file
@@ -198,8 +199,11 @@ def submission_accuracy(submission: Path, heldout: Path, seed: int, size: str) -
     DlmusicError
         The weights cannot be loaded (see :func:`load_submitted_resnet50`).
     """
+    # A file that cannot be loaded is said before the held-out pages are engraved.
     path = weights_file("resnet50", submission)
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
+    refuse_unfit_weights_file(path, MAX_WEIGHTS_BYTES)
+    require_saved_weights(path, "resnet50 model")
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size)
     root = heldout_build(heldout, seed, size)
     return dict(
         _submission_accuracy(Path(submission).resolve(), stamp, root, _build_stamp(root), size)
@@ -209,7 +213,7 @@ def submission_accuracy(submission: Path, heldout: Path, seed: int, size: str) -
 @functools.lru_cache(maxsize=4)
 def _submission_accuracy(
     submission: Path,
-    stamp: tuple[int, int] | None,
+    stamp: tuple[int, int],
     root: Path,
     heldout_stamp: tuple[int, int],
     size: str,
