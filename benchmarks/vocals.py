@@ -32,7 +32,7 @@ SIR, SAR, the improvement over the mixture, the gap to the oracle IRM, the
 issue's targets as measured, and training wall time. A full-size run with
 networks writes ``benchmarks/results/vocals.json`` (or ``--results``):
 ``{"systems": {NAME: {"vocal_sdr": ..., "vocal_sdr_per_track": [...], ...}}}``
-with NAME in ``mixture``, ``high_pass_mask``, ``mean_ratio_mask``,
+with NAME in ``mixture``, ``best_fixed_mask``, ``mean_irm_mask``,
 ``untrained_network``, ``network_ratio``, ``network_binary``, ``oracle_ibm``,
 ``oracle_irm``; other runs write beside the weights in ``build/bench/``
 (or ``--weights-dir``).
@@ -54,7 +54,7 @@ import numpy as np
 
 from dlmusic.datasets.summary import format_table, write_results
 from dlmusic.datasets.synthetic_stems import build_synthetic_stems, load_synthetic_stems
-from dlmusic.vocals.baselines import choose_cutoff, high_pass_mask, mean_ratio_mask
+from dlmusic.vocals.baselines import choose_cutoff, high_pass_mask, mean_irm_mask
 from dlmusic.vocals.data import FrameSequences, TrackCache, fixed_sequences, load_stems
 from dlmusic.vocals.estimates import estimates_from_masks, oracle_estimates
 from dlmusic.vocals.metrics import mean_scores, mixture_as_estimate, track_scores
@@ -72,15 +72,15 @@ from dlmusic_instructor.references.vocals import (
 RESULTS = Path(__file__).parent / "results" / "vocals.json"
 WEIGHTS_DIR = Path("build/bench")
 MASKS = {"ratio": ideal_ratio_mask, "binary": ideal_binary_mask}
-TRIVIAL = ("high_pass_mask", "mean_ratio_mask")
+TRIVIAL = ("best_fixed_mask", "mean_irm_mask")
 """The masks that learn (almost) nothing; the issue's targets are relative to them."""
 TRIVIAL_MAX_GAIN_DB = 3.0
 NETWORK_MARGIN_DB = 5.0
 IRM_GAP_DB = 4.0
 DESCRIPTIONS = {
     "mixture": "the mixture as the estimate",
-    "high_pass_mask": "high-pass mask, cutoff chosen on the training songs",
-    "mean_ratio_mask": "ideal ratio mask averaged per bin over the training songs",
+    "best_fixed_mask": "high_pass_mask at the cutoff choose_cutoff picked on the training songs",
+    "mean_irm_mask": "ideal ratio mask averaged per bin over the training songs",
     "untrained_network": "the network before training (seed 0)",
     "oracle_ibm": "ideal binary mask (knows the stems)",
     "oracle_irm": "ideal ratio mask (knows the stems)",
@@ -187,7 +187,7 @@ def main() -> int:
     # on the validation songs but the networks' best epoch).
     training_songs = [load_stems(track) for track in train_tracks]
     cutoff_hz, cutoff_scores = choose_cutoff(training_songs, stft)
-    average_irm = mean_ratio_mask(training_songs, stft, ideal_ratio_mask)
+    average_irm = mean_irm_mask(training_songs, stft, ideal_ratio_mask)
     print(f"best fixed cutoff on the training songs: {cutoff_hz:.0f} Hz")
 
     models, seconds = {}, {}
@@ -207,7 +207,7 @@ def main() -> int:
     untrained = build_model()
 
     songs = [load_stems(track).excerpt(args.eval_s) for track in test_tracks]
-    fixed_masks = {"high_pass_mask": high_pass_mask(cutoff_hz, 1), "mean_ratio_mask": average_irm}
+    fixed_masks = {"best_fixed_mask": high_pass_mask(cutoff_hz, 1), "mean_irm_mask": average_irm}
     systems = {
         "mixture": lambda: [mixture_as_estimate(song.mixture) for song in songs],
         **{
@@ -276,7 +276,7 @@ def main() -> int:
             "cutoff_signal_to_error_db_on_training_songs": {
                 f"{cutoff:.0f}": value for cutoff, value in cutoff_scores.items()
             },
-            "mean_ratio_mask_per_bin": "mean over every frame of the training songs",
+            "mean_irm_mask_per_bin": "mean over every frame of the training songs",
         },
         "training": {
             "epochs": args.epochs,

@@ -10,7 +10,7 @@ from dlmusic.audio import SAMPLE_RATE_HZ
 from dlmusic.vocals.baselines import (
     choose_cutoff,
     high_pass_mask,
-    mean_ratio_mask,
+    mean_irm_mask,
     signal_to_error_db,
 )
 from dlmusic.vocals.data import TrackStems
@@ -66,8 +66,8 @@ def test_choose_cutoff_keeps_everything_when_the_voice_is_below_the_accompanimen
     assert cutoff == 0.0
 
 
-def test_mean_ratio_mask_is_the_voice_share_per_bin():
-    mask = mean_ratio_mask([song(1500.0, 200.0)], stft, ratio)
+def test_mean_irm_mask_is_the_voice_share_per_bin():
+    mask = mean_irm_mask([song(1500.0, 200.0)], stft, ratio)
     hz = librosa.fft_frequencies(sr=SAMPLE_RATE_HZ, n_fft=N_FFT)
     assert mask.shape == (N_BINS, 1)
     assert mask[np.argmin(np.abs(hz - 1500.0)), 0] > 0.95
@@ -78,4 +78,4 @@ def test_trivial_masks_need_training_songs():
     with pytest.raises(ValueError, match="training song"):
         choose_cutoff([], stft)
     with pytest.raises(ValueError, match="training song"):
-        mean_ratio_mask([], stft, ratio)
+        mean_irm_mask([], stft, ratio)

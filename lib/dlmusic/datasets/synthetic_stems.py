@@ -29,7 +29,7 @@ range and soundfont, the lead and chord instruments, the accompaniment's
 soundfont and the vocal level of each track.
 
 Sizes (:data:`SIZES`): ``quick`` is a minute of audio built in seconds (CI,
-smoke tests); ``full`` is twenty minutes; ``heldout`` is a few test-only
+smoke tests); ``full`` is fifty minutes; ``heldout`` is a few test-only
 tracks for grading, built from the grader's seed so that no notebook has
 heard them.
 """
@@ -122,7 +122,7 @@ class StemsSize:
 
 SIZES = {
     "quick": StemsSize(n_tracks=6, n_test=2, track_s=10.0),
-    "full": StemsSize(n_tracks=40, n_test=10, track_s=30.0),
+    "full": StemsSize(n_tracks=100, n_test=10, track_s=30.0),
     "heldout": StemsSize(n_tracks=4, n_test=4, track_s=15.0),
 }
 """``heldout`` is for grading: every track is a ``test`` track, and the songs

@@ -8,7 +8,7 @@ songs only and then applied to every frame of a test song alike:
   the voice sat above the accompaniment this alone would separate it; the
   cutoff is the one of :data:`CUTOFFS_HZ` with the best mean vocal
   signal-to-error ratio on the training songs (:func:`choose_cutoff`);
-- :func:`mean_ratio_mask`: the ideal ratio mask averaged over every frame
+- :func:`mean_irm_mask`: the ideal ratio mask averaged over every frame
   of the training songs, one value per frequency bin: the voice's average
   share of each bin.
 
@@ -120,7 +120,7 @@ def choose_cutoff(
     return max(scores, key=scores.get), scores
 
 
-def mean_ratio_mask(songs: Sequence[TrackStems], stft: STFT, mask: MaskFunction) -> np.ndarray:
+def mean_irm_mask(songs: Sequence[TrackStems], stft: STFT, mask: MaskFunction) -> np.ndarray:
     """The ``mask`` (an ideal ratio mask) averaged over every frame of ``songs``, per bin.
 
     Notebook: vocals, part 4.
@@ -140,7 +140,7 @@ def mean_ratio_mask(songs: Sequence[TrackStems], stft: STFT, mask: MaskFunction)
         Broadcasts against a mixture's STFT of any length.
     """
     if not songs:
-        raise ValueError("mean_ratio_mask needs at least one training song")
+        raise ValueError("mean_irm_mask needs at least one training song")
     total, frames = np.zeros(N_BINS), 0
     for song in songs:
         values = np.asarray(mask(stft(song.vocals), stft(song.accompaniment)), dtype=np.float64)

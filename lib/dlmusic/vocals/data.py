@@ -525,7 +525,7 @@ class FrameSequences(keras.utils.PyDataset):
     over the accompaniment of another drawn sequence (usually of another
     track). The two complex STFTs are added, so the mixture is exactly what
     the two stems would sound like together, and the target mask is that of
-    the two stems. A network that has seen 27 songs then never sees the same
+    the two stems. A network that has seen 87 songs then never sees the same
     mixture twice, the standard cure for a separator that memorises its
     training songs (Uhlich et al., ICASSP 2017).
 
