@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
+from dlmusic_instructor import COURSE_ROOT
+
 EPOCHS, BATCHES, PROBE_STEPS = 3, 5, 4
 
 
 def benchmark_module():
     spec = importlib.util.spec_from_file_location(
-        "notebook_times", ROOT / "benchmarks" / "notebook_times.py"
+        "notebook_times", COURSE_ROOT / "benchmarks" / "notebook_times.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

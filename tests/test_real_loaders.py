@@ -30,8 +30,8 @@ from dlmusic.datasets import maestro, musdb
 from dlmusic.datasets.records import MAESTRO_COLUMNS, ScorePage
 from dlmusic.datasets.sheet_folder import load_page_image, load_score_folder
 from dlmusic.errors import ChecksumError, DatasetError, DlmusicError, MissingFileError
+from dlmusic_instructor import COURSE_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
 SR_HZ = 44100
 QUANTUM = 1 / 32768  # one 16-bit PCM step
 
@@ -71,7 +71,7 @@ def zip_folder(folder: Path, archive: Path, prefix: str = "") -> str:
 
 def load_script(name: str) -> ModuleType:
     """Import ``data_scripts/<name>.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "data_scripts" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, COURSE_ROOT / "data_scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -17,11 +16,11 @@ from dlmusic.vocals.model import (
     weights_file,
 )
 from dlmusic.vocals.stft import N_BINS, n_frames
+from dlmusic_instructor import COURSE_ROOT
 from dlmusic_instructor.heldout import vocals as heldout
 from dlmusic_instructor.references import vocals as reference
 from dlmusic_instructor.references.vocals import build_model, predict_mask, separate_track
 
-ROOT = Path(__file__).resolve().parents[1]
 SR = 22050
 
 
@@ -32,7 +31,7 @@ def model():
 
 def layer_table() -> dict[str, int]:
     """``{layer name: parameters}`` of the table part 5 of the solution notebook shows."""
-    notebook = nbformat.read(ROOT / "solutions" / "vocals" / "vocals.ipynb", as_version=4)
+    notebook = nbformat.read(COURSE_ROOT / "solutions" / "vocals" / "vocals.ipynb", as_version=4)
     (table,) = [cell.source for cell in notebook.cells if "| layer (name) |" in cell.source]
     rows = re.findall(r"^\| `(\w+)` \|.*\| ([\d,]+)[^|]*\|$", table, flags=re.MULTILINE)
     return {name: int(count.replace(",", "")) for name, count in rows}
