@@ -8,9 +8,10 @@ Usage::
 
 The networks that ``benchmarks/vocals.py`` trained (the reference, with the
 notebook's full-mode budget) are handed in as a student would hand them in
-and graded by the grader's own held-out judge
-(:func:`dlmusic_instructor.assignments.vocals.heldout_judge`) on the
-held-out songs of each grading seed, full size (4 songs of 15 s). Prints,
+and measured as the grader's held-out judge measures them
+(:func:`dlmusic_instructor.assignments.vocals.heldout_measurement`, credit
+by :func:`dlmusic_instructor.checks.partial_credit`) on the held-out songs of
+each grading seed, full size (4 songs of 15 s). Prints,
 per seed and network, the vocal SDR gain, the floor (the larger of
 ``FLOOR_DB`` and the high-pass mask's gain on those songs), the reference's
 margin over that floor, and the credit the grader gives; writes
@@ -25,19 +26,13 @@ import argparse
 import json
 import shutil
 import tempfile
-import warnings
 from datetime import date
 from pathlib import Path
 
 from dlmusic.datasets.summary import format_table, write_results
 from dlmusic.vocals.model import weights_file
 from dlmusic_instructor.assignments import vocals as grading
-from dlmusic_instructor.heldout.vocals import (
-    heldout_tracks,
-    high_pass_improvement,
-    submitted_model,
-    vocal_sdr_improvement,
-)
+from dlmusic_instructor.checks import Context, partial_credit
 
 RESULTS = Path(__file__).parent / "results" / "vocals_heldout.json"
 BENCHMARK = Path(__file__).parent / "results" / "vocals.json"
@@ -72,27 +67,21 @@ def main() -> int:
     margins = benchmark_margins()
     rows = []
     for seed in args.seeds:
-        tracks = heldout_tracks(heldout, seed, "full")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            floor = grading.heldout_floor(
-                high_pass_improvement(tracks, grading.HIGH_PASS_CUTOFF_HZ)
+        context = Context("reference", "vocals", submission, heldout, seed, "full")
+        for target in TARGETS:
+            gain, floor, goal = grading.heldout_measurement(context, target)
+            rows.append(
+                {
+                    "seed": seed,
+                    "network": target,
+                    "gain_db": gain,
+                    "floor_db": floor,
+                    "margin_db": gain - floor,
+                    "shortfall_db": margins[target] - (gain - floor),
+                    "credit": partial_credit(gain, floor=floor, target=goal),
+                }
             )
-            for target in TARGETS:
-                gain = vocal_sdr_improvement(submitted_model(submission, target), tracks)
-                goal = floor + grading.MARGIN_DB[target]
-                rows.append(
-                    {
-                        "seed": seed,
-                        "network": target,
-                        "gain_db": gain,
-                        "floor_db": floor,
-                        "margin_db": gain - floor,
-                        "shortfall_db": margins[target] - (gain - floor),
-                        "credit": min(1.0, max(0.0, (gain - floor) / (goal - floor))),
-                    }
-                )
-                print(f"seed {seed}, {target}: {gain:+.2f} dB", flush=True)
+            print(f"seed {seed}, {target}: {gain:+.2f} dB", flush=True)
     print(
         format_table(
             [

@@ -680,24 +680,40 @@ def judge_overfit_one_batch(run: ProbeRun) -> float | tuple[float, str] | None:
 # --------------------------------------------------------------------------- part 6
 
 
+def heldout_measurement(context: Context, target: str) -> tuple[float, float, float]:
+    """What :func:`heldout_judge` measures of the ``target`` network handed in (dB).
+
+    Returns
+    -------
+    gain : float
+        Mean vocal SDR improvement over the mixture on the held-out songs of
+        ``context``'s seed and size (NaN if nothing could be scored).
+    floor : float
+        :func:`heldout_floor` of the high-pass mask's gain on the same songs.
+    goal : float
+        Full credit from here: ``floor + MARGIN_DB[target]``.
+    """
+    from dlmusic_instructor.heldout.vocals import (
+        heldout_tracks,
+        high_pass_improvement,
+        submitted_model,
+        vocal_sdr_improvement,
+    )
+
+    model = submitted_model(context.submission, target)
+    tracks = heldout_tracks(context.heldout, context.seed, context.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gain = vocal_sdr_improvement(model, tracks)
+        floor = heldout_floor(high_pass_improvement(tracks, HIGH_PASS_CUTOFF_HZ))
+    return gain, floor, floor + MARGIN_DB[target]
+
+
 def heldout_judge(target: str):
     """The judge of one network's held-out score (``probe=""``: it reads the handed-in file)."""
 
     def judge(run: ProbeRun) -> float | tuple[float, str] | None:
-        from dlmusic_instructor.heldout.vocals import (
-            heldout_tracks,
-            high_pass_improvement,
-            submitted_model,
-            vocal_sdr_improvement,
-        )
-
-        model = submitted_model(run.context.submission, target)
-        tracks = heldout_tracks(run.context.heldout, run.context.seed, run.context.size)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gain = vocal_sdr_improvement(model, tracks)
-            floor = heldout_floor(high_pass_improvement(tracks, HIGH_PASS_CUTOFF_HZ))
-        goal = floor + MARGIN_DB[target]
+        gain, floor, goal = heldout_measurement(run.context, target)
         if math.isnan(gain):
             raise CheckFailed(f"the {target}-mask network's estimates could not be scored")
         return credit_with_reason(
