@@ -28,7 +28,10 @@ thresholds) transcribes the same audio. Writes
 ``benchmarks/results/transcription_timbre.json`` after each system, merging
 with the systems an earlier run with the same data and budget measured
 (``--systems`` picks which to run now), so a run that is cut off keeps what
-it finished. Weights go to ``build/bench/``.
+it finished. Each network trained also appends a row (commit, date, budget,
+CQT smoke test, validation Fno / F, held-out-piano Fno) to the run log
+``benchmarks/results/transcription_runs.csv``, the log the notebook keeps
+(:mod:`dlmusic.transcription.validation`). Weights go to ``build/bench/``.
 
 Basic Pitch is optional: ``make bench-deps`` installs it beside the course's
 packages. The networks, losses and targets are the instructor's references
@@ -77,8 +80,10 @@ from dlmusic.transcription.evaluation import clip_posteriorgrams, degraded_clips
 from dlmusic.transcription.saved import MODEL_CONFIGS
 from dlmusic.transcription.targets import NoteList, notes_from_midi
 from dlmusic.transcription.training import compile_nmp, training_callbacks
+from dlmusic.transcription.validation import append_run, cqt_smoke_test
 from dlmusic_instructor.references.transcription import (
     build_nmp,
+    cqt_kernel,
     mean_scores,
     note_and_onset_targets,
     transcription_scores,
@@ -86,6 +91,8 @@ from dlmusic_instructor.references.transcription import (
 )
 
 RESULTS = Path(__file__).parent / "results" / "transcription_timbre.json"
+RUN_LOG = Path(__file__).parent / "results" / "transcription_runs.csv"
+"""The run log (``dlmusic.transcription.validation``): one row per network trained."""
 WEIGHTS_DIR = Path("build/bench")
 SYSTEMS: dict[str, dict[str, bool]] = {
     **MODEL_CONFIGS,
@@ -261,6 +268,9 @@ def main() -> int:
         help="systems to run now, in order (default: Basic Pitch, then every network)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="JSON file to merge into")
+    parser.add_argument(
+        "--run-log", type=Path, default=RUN_LOG, help="CSV run log to append each network to"
+    )
     args = parser.parse_args()
 
     root = build_synthetic_piano(size=args.size, progress=False)
@@ -309,6 +319,19 @@ def main() -> int:
         if name == "full":
             results["train_seconds"] = seconds
         write_results(results, args.results)
+        append_run(
+            args.run_log,
+            name=name,
+            steps=steps,
+            batch_size=args.batch_size,
+            train_seconds=seconds,
+            smoke=cqt_smoke_test(cqt_kernel),
+            system={
+                "validation_fno": on_validation[tuned]["fno"],
+                "validation_f": on_validation[tuned]["f"],
+                "held_out_fno": results["conditions"]["held_out_timbre"]["systems"][name]["fno"],
+            },
+        )
 
     print(format_table(_rows(results), f"Note scores on {setup['dataset']} ({results['date']})"))
     print(f"wrote {args.results}")
