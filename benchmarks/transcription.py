@@ -80,7 +80,7 @@ from dlmusic.transcription.evaluation import clip_posteriorgrams, degraded_clips
 from dlmusic.transcription.saved import MODEL_CONFIGS
 from dlmusic.transcription.targets import NoteList, notes_from_midi
 from dlmusic.transcription.training import compile_nmp, training_callbacks
-from dlmusic.transcription.validation import append_run, cqt_smoke_test
+from dlmusic.transcription.validation import append_run, cqt_smoke_test, current_commit
 from dlmusic_instructor.references.transcription import (
     build_nmp,
     cqt_kernel,
@@ -273,6 +273,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    commit = current_commit(Path(__file__).parent)
     root = build_synthetic_piano(size=args.size, progress=False)
     train_clips = load_clips(load_synthetic_piano(root, split="train"))
     validation_clips = load_clips(
@@ -326,6 +327,7 @@ def main() -> int:
             batch_size=args.batch_size,
             train_seconds=seconds,
             smoke=cqt_smoke_test(cqt_kernel),
+            commit=commit,
             system={
                 "validation_fno": on_validation[tuned]["fno"],
                 "validation_f": on_validation[tuned]["f"],
