@@ -22,9 +22,11 @@ from dlmusic_instructor.workspace import Workspace
 
 ASSIGNMENT = "problem_set"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-NOTEBOOK_TIMEOUT_S = 120
+NOTEBOOK_TIMEOUT_S = 180
 """Grading a finished problem set takes 20-35 s here; the endless students wait this out."""
-CELL_TIMEOUT_S = 30
+CELL_TIMEOUT_S = 60
+"""The slowest cell (the first librosa CQT in a fresh kernel) took over 30 s on a loaded
+2-core machine (2026-12-07: a perfect submission lost 14 points), so a minute."""
 
 
 @pytest.fixture(scope="module")
