@@ -223,12 +223,7 @@ def test_conditions(root: Path, folder: Path) -> dict[str, tuple[list[PianoClip]
 
     The degraded audio is written under ``folder`` so that Basic Pitch reads the same samples.
     """
-    by_timbre = {
-        held_out: _sorted_by_title(
-            load_synthetic_piano(root, split="test", timbres="held_out" if held_out else "training")
-        )
-        for held_out in (False, True)
-    }
+    by_timbre = test_records(root)
     conditions = {}
     for name, held_out in CONDITIONS.items():
         records = by_timbre[held_out]
@@ -240,8 +235,18 @@ def test_conditions(root: Path, folder: Path) -> dict[str, tuple[list[PianoClip]
     return conditions
 
 
-def _sorted_by_title(records: list[PianoRecording]) -> list[PianoRecording]:
-    return sorted(records, key=lambda record: record.title)
+def test_records(root: Path) -> dict[bool, list[PianoRecording]]:
+    """The test recordings by title, keyed by whether they use the held-out piano.
+
+    The order is the order of :func:`test_conditions`' clips.
+    """
+    return {
+        held_out: sorted(
+            load_synthetic_piano(root, split="test", timbres=timbres),
+            key=lambda record: record.title,
+        )
+        for held_out, timbres in ((False, "training"), (True, "held_out"))
+    }
 
 
 def _degraded(clips: list[PianoClip], folder: Path) -> tuple[list[PianoClip], list[Path]]:

@@ -79,18 +79,10 @@ def main() -> int:
 
     root = build_synthetic_piano(size=args.size, progress=False)
     conditions = timbre_benchmark.test_conditions(root, timbre_benchmark.WEIGHTS_DIR / "degraded")
-    by_title = {
-        held_out: sorted(
-            load_synthetic_piano(
-                root, split="test", timbres="held_out" if held_out else "training"
-            ),
-            key=lambda record: record.title,
-        )
-        for held_out in (False, True)
-    }
+    records = timbre_benchmark.test_records(root)
     validation = load_synthetic_piano(root, split="validation")
     pieces = {
-        name: piece_scores(model, by_title[name != "training_timbres"], clips, thresholds)
+        name: piece_scores(model, records[timbre_benchmark.CONDITIONS[name]], clips, thresholds)
         for name, (clips, _) in conditions.items()
     }
     first_seconds = load_clips(validation, max_duration_s=timbre_benchmark.VALIDATION_CLIP_S)
